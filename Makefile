@@ -1,0 +1,63 @@
+# image-pipeline: every command a newcomer or CI needs. Each target creates the virtualenv it uses.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_VERSION := $(shell cat .python-version)
+PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/$(PYTHON_VERSION)/bin/python3.12) \
+            $(shell command -v python3.12 2>/dev/null))
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
+
+ARCH ?= $(shell uname -m | sed 's/aarch64/arm64/')
+STACK ?= dev
+IMAGES ?=
+PREFIX ?=
+
+.PHONY: help venv test lint format demo layer bench smoke backfill clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt .python-version
+	@test -n "$(PYTHON)" || { echo "Python $(PYTHON_VERSION) not found: install it (pyenv install $(PYTHON_VERSION))" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(STAMP) ## Create the virtualenv with the pinned dependencies
+
+test: $(STAMP) ## Run the whole test suite
+	$(PY) -m pytest
+
+lint: $(STAMP) ## Lint and check formatting with ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP) ## Format and fix with ruff
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+demo: $(STAMP) ## Run the whole pipeline locally on the demo images (IMAGES="a.jpg b.png" adds yours)
+	$(PY) -m scripts.demo $(IMAGES)
+
+layer: $(STAMP) ## Build the Pillow layer for ARCH (x86_64 or arm64)
+	$(PY) -m layer.build --arch $(ARCH)
+
+$(BENCH_STAMP): $(STAMP) requirements-bench.txt
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	touch $@
+
+bench: $(BENCH_STAMP) ## Benchmark the handler against a tutorial handler and libvips
+	$(PY) -m bench
+
+smoke: $(STAMP) ## Smoke-test a deployed stack from its outputs (STACK=dev)
+	$(PY) -m scripts.smoke_test --stack $(STACK)
+
+backfill: $(STAMP) ## Reprocess a stack's uploads (STACK=dev PREFIX=...)
+	$(PY) -m scripts.backfill --stack $(STACK) $(if $(PREFIX),--prefix $(PREFIX))
+
+clean: ## Remove the virtualenv, caches and demo output
+	rm -rf $(VENV) out .cache .pytest_cache .ruff_cache
