@@ -127,18 +127,15 @@ def pip_command(requirements: Path, architecture: str, target: Path) -> list[str
 def explain_pip_failure(architecture: str, output: str) -> str:
     """A clear reason for a failed pip run, from its output."""
     lowered = output.lower()
-    if any(
-        sign in lowered
-        for sign in ("connection", "network is unreachable", "temporary failure", "proxyerror")
-    ):
-        reason = "cannot reach the package index (no network?)"
+    wheel = f"binary wheel for CPython {PYTHON_VERSION} on manylinux_2_28 {CPUS[architecture]}"
+    if "from versions: none" in lowered:
+        reason = f"no wheel found: the package index is unreachable (no network?) or has no {wheel}"
     elif "no matching distribution" in lowered or "could not find a version" in lowered:
-        reason = (
-            f"no binary wheel for CPython {PYTHON_VERSION} on manylinux_2_28 "
-            f"{CPUS[architecture]} (Lambda needs one; source builds are not allowed)"
-        )
+        reason = f"the pinned version has no {wheel} (Lambda needs one; source builds are off)"
     elif "hash" in lowered:
-        reason = "a downloaded wheel does not match the hashes pinned in layer/requirements.txt"
+        reason = "a wheel does not match, or lacks, its --hash in the layer's requirements"
+    elif any(sign in lowered for sign in ("connection", "network is unreachable", "proxy")):
+        reason = "cannot reach the package index (no network?)"
     else:
         reason = "pip failed"
     last_lines = "\n".join(output.strip().splitlines()[-8:])
