@@ -1,0 +1,127 @@
+"""The layer built for real by pip, for each Lambda architecture (needs the package index)."""
+
+import os
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from layer.build import LayerBuildError, build_layer
+from layer.elf import elf_architecture
+from layer.tree import base64_sha256
+
+pytestmark = pytest.mark.network
+
+ARCHITECTURES = ("x86_64", "arm64")
+# Environment that leaves pip no index, no links, no config and no proxy to reach.
+OFFLINE_ENV = {
+    "PIP_CONFIG_FILE": os.devnull,
+    "PIP_NO_INDEX": "1",
+    "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
+    "PIP_FIND_LINKS": "",
+    "PIP_RETRIES": "0",
+    "PIP_DEFAULT_TIMEOUT": "2",
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+}
+
+
+@pytest.fixture(scope="module", params=ARCHITECTURES)
+def twin_builds(request, tmp_path_factory):
+    """Two independent cold builds of the same architecture, in separate caches."""
+    architecture = request.param
+    return tuple(
+        build_layer(architecture, cache_root=tmp_path_factory.mktemp(f"cache-{architecture}"))
+        for _ in range(2)
+    )
+
+
+def files_of(root: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in root.rglob("*")
+        if path.is_file()
+    }
+
+
+def test_tree_has_pil_imaging_for_cp312_and_the_target_cpu(twin_builds):
+    build = twin_builds[0]
+    assert not build.from_cache
+    pil = build.tree / "python" / "PIL"
+    assert (pil / "Image.py").is_file()
+    (imaging,) = pil.glob("_imaging.cpython-312-*-linux-gnu.so")
+    cpu = {"x86_64": "x86_64", "arm64": "aarch64"}[build.architecture]
+    assert imaging.name == f"_imaging.cpython-312-{cpu}-linux-gnu.so"
+    assert elf_architecture(imaging) == build.architecture
+    libraries = [p for p in (build.tree / "python").rglob("*.so*") if p.is_file()]
+    assert len(libraries) > 5
+    assert {elf_architecture(p) for p in libraries} == {build.architecture}
+
+
+def test_tree_has_no_caches_tests_or_scripts(twin_builds):
+    tree = twin_builds[0].tree
+    names = [p.relative_to(tree).as_posix() for p in tree.rglob("*")]
+    assert [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".pyo"))] == []
+    assert [n for n in names if {"tests", "test"} & set(n.split("/"))] == []
+    assert not (tree / "python" / "bin").exists()
+    assert {p.name for p in tree.iterdir()} == {"python"}
+
+
+def test_two_builds_give_identical_trees_zips_and_hashes(twin_builds):
+    first, second = twin_builds
+    assert first.directory != second.directory
+    assert files_of(first.tree) == files_of(second.tree)
+    assert first.zip_path.read_bytes() == second.zip_path.read_bytes()
+    assert first.tree_sha256 == second.tree_sha256
+    assert first.source_code_hash == second.source_code_hash == base64_sha256(first.zip_path)
+
+
+def test_zip_is_exactly_the_tree(twin_builds):
+    build = twin_builds[0]
+    with zipfile.ZipFile(build.zip_path) as archive:
+        zipped = {name: archive.read(name) for name in archive.namelist()}
+    assert zipped == files_of(build.tree)
+    assert all(name.startswith("python/") for name in zipped)
+
+
+def test_size_is_measured_and_well_under_lambdas_limit(twin_builds):
+    build = twin_builds[0]
+    assert build.unzipped_bytes == sum(len(data) for data in files_of(build.tree).values())
+    assert build.zipped_bytes == build.zip_path.stat().st_size
+    assert 5_000_000 < build.unzipped_bytes < 60 * 1024 * 1024  # Lambda allows 250 MB
+    assert build.zipped_bytes < 20 * 1024 * 1024  # direct upload allows 50 MB
+
+
+def test_cache_hit_is_instant_and_offline(twin_builds, monkeypatch, tmp_path):
+    cold = twin_builds[0]
+    for name, value in OFFLINE_ENV.items():
+        monkeypatch.setenv(name, value)
+    # The same environment stops a build that has to run pip...
+    with pytest.raises(LayerBuildError, match=f"building the Pillow layer for {cold.architecture}"):
+        build_layer(cold.architecture, cache_root=tmp_path)
+    # ...but not one the cache answers.
+    started = time.monotonic()
+    warm = build_layer(cold.architecture, cache_root=cold.directory.parent)
+    assert time.monotonic() - started < 1.0
+    assert warm.from_cache
+    assert warm.directory == cold.directory
+    assert warm.source_code_hash == cold.source_code_hash
+    assert warm.tree_sha256 == cold.tree_sha256
+
+
+def test_corrupt_cache_entry_is_rebuilt(twin_builds, tmp_path):
+    cold = build_layer(twin_builds[0].architecture, cache_root=tmp_path)
+    cold.zip_path.write_bytes(b"truncated")
+    rebuilt = build_layer(cold.architecture, cache_root=tmp_path)
+    assert not rebuilt.from_cache
+    assert rebuilt.source_code_hash == twin_builds[0].source_code_hash
+
+
+def test_a_version_without_a_wheel_stops_the_build_with_a_clear_error(tmp_path):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"pillow==0.0.1 --hash=sha256:{'0' * 64}\n")
+    with pytest.raises(LayerBuildError, match=r"no binary wheel for CPython 3\.12") as failure:
+        build_layer("arm64", requirements=requirements, cache_root=tmp_path / "cache")
+    assert "pillow==0.0.1" in str(failure.value)
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == []
