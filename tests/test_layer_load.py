@@ -1,0 +1,83 @@
+"""The layer for this machine's CPU, loaded the way Lambda loads /opt/python (needs the index)."""
+
+import json
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from layer.build import build_layer
+
+pytestmark = pytest.mark.network
+
+# Run by a bare Python 3.12 with -I: only the standard library and the layer on sys.path.
+LOAD_SCRIPT = """
+import io, json, sys
+layer = sys.argv[1]
+sys.path[:] = [layer] + [p for p in sys.path if p and "-packages" not in p]
+import PIL
+from PIL import Image, features
+image = Image.linear_gradient("L").convert("RGB").resize((96, 64))
+encoded = {}
+for name in ["JPEG", "PNG", "WEBP"] + (["AVIF"] if features.check("avif") else []):
+    buffer = io.BytesIO()
+    image.save(buffer, name)
+    decoded = Image.open(io.BytesIO(buffer.getvalue()))
+    decoded.load()
+    encoded[name] = {"bytes": buffer.tell(), "format": decoded.format, "size": decoded.size}
+print(json.dumps({
+    "pil_file": PIL.__file__,
+    "version": PIL.__version__,
+    "python": list(sys.version_info[:2]),
+    "isolated": sys.flags.isolated,
+    "sys_path": sys.path,
+    "encoded": encoded,
+}))
+"""
+
+
+def python312() -> Path:
+    """The base interpreter behind the project's virtualenv (Python 3.12, no site-packages)."""
+    for candidate in (
+        Path(sys.base_prefix) / "bin" / "python3.12",
+        Path.home() / ".pyenv" / "versions" / "3.12.1" / "bin" / "python3.12",
+    ):
+        if candidate.is_file():
+            return candidate
+    raise AssertionError("no Python 3.12 interpreter found for the layer load test")
+
+
+def this_architecture() -> str:
+    return {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}[platform.machine()]
+
+
+def test_python312_imports_pillow_from_the_layer_alone_and_encodes(tmp_path):
+    build = build_layer(this_architecture())
+    layer_python = build.tree / "python"
+    script = tmp_path / "load_layer.py"
+    script.write_text(LOAD_SCRIPT)
+    result = subprocess.run(
+        [str(python312()), "-I", str(script), str(layer_python)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["python"] == [3, 12]
+    assert report["isolated"] == 1
+    assert Path(report["pil_file"]).is_relative_to(layer_python)
+    assert report["version"] == "13.0.0"
+    assert not [p for p in report["sys_path"] if "-packages" in p]
+    expected = {"JPEG", "PNG", "WEBP"}
+    if list((layer_python / "PIL").glob("_avif.cpython-312-*.so")):
+        expected.add("AVIF")
+    assert set(report["encoded"]) == expected
+    for name, encoded in report["encoded"].items():
+        assert encoded["format"] == name
+        assert encoded["size"] == [96, 64]
+        assert encoded["bytes"] > 0
