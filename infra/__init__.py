@@ -1,0 +1,1 @@
+"""Pulumi components and pure helpers of the image-pipeline stack."""

@@ -1,0 +1,128 @@
+"""FailureCapture: where events the function could not process end up, and who hears of it.
+
+An event invoke config (retries, maximum event age) sending failed async events to an encrypted
+SQS queue kept 14 days, the role's permission to send there, CloudWatch alarms on function
+errors and on messages waiting in the queue, and an optional SNS topic emailing the alarms.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.config import Settings
+from infra.policies import failure_destination_policy
+
+RETENTION_SECONDS = 14 * 24 * 3600
+ALARM_PERIOD_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class FailureArgs:
+    """The function whose failures are captured."""
+
+    settings: Settings
+    function: aws.lambda_.Function
+    role: aws.iam.Role
+    tags: dict[str, str]
+
+
+class FailureCapture(pulumi.ComponentResource):
+    """Failure destination queue, invoke config and alarms for the processor function."""
+
+    queue: aws.sqs.Queue
+    invoke_config: aws.lambda_.FunctionEventInvokeConfig
+    errors_alarm: aws.cloudwatch.MetricAlarm
+    queue_alarm: aws.cloudwatch.MetricAlarm
+    topic: aws.sns.Topic | None
+
+    def __init__(
+        self, name: str, args: FailureArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("image-pipeline:processing:FailureCapture", name, None, opts)
+        settings = args.settings
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.queue = aws.sqs.Queue(
+            f"{name}-queue",
+            sqs_managed_sse_enabled=True,
+            message_retention_seconds=RETENTION_SECONDS,
+            tags=args.tags,
+            opts=child,
+        )
+        send = aws.iam.RolePolicy(
+            f"{name}-send",
+            role=args.role.id,
+            policy=self.queue.arn.apply(lambda arn: json.dumps(failure_destination_policy(arn))),
+            opts=child,
+        )
+        self.invoke_config = aws.lambda_.FunctionEventInvokeConfig(
+            f"{name}-invoke-config",
+            function_name=args.function.name,
+            maximum_retry_attempts=settings.max_retry_attempts,
+            maximum_event_age_in_seconds=settings.max_event_age_seconds,
+            destination_config=aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
+                on_failure=aws.lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs(
+                    destination=self.queue.arn
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[send]),
+        )
+
+        self.topic = None
+        actions: list[pulumi.Output[str]] = []
+        if settings.alarm_email:
+            self.topic = aws.sns.Topic(f"{name}-alarms", tags=args.tags, opts=child)
+            aws.sns.TopicSubscription(
+                f"{name}-alarms-email",
+                topic=self.topic.arn,
+                protocol="email",
+                endpoint=settings.alarm_email,
+                opts=child,
+            )
+            actions = [self.topic.arn]
+
+        self.errors_alarm = aws.cloudwatch.MetricAlarm(
+            f"{name}-function-errors",
+            alarm_description="The image processor function reported errors",
+            namespace="AWS/Lambda",
+            metric_name="Errors",
+            dimensions={"FunctionName": args.function.name},
+            statistic="Sum",
+            period=ALARM_PERIOD_SECONDS,
+            evaluation_periods=1,
+            threshold=0,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=actions,
+            ok_actions=actions,
+            tags=args.tags,
+            opts=child,
+        )
+        self.queue_alarm = aws.cloudwatch.MetricAlarm(
+            f"{name}-queued-failures",
+            alarm_description="Failed image events are waiting in the failure queue",
+            namespace="AWS/SQS",
+            metric_name="ApproximateNumberOfMessagesVisible",
+            dimensions={"QueueName": self.queue.name},
+            statistic="Maximum",
+            period=ALARM_PERIOD_SECONDS,
+            evaluation_periods=1,
+            threshold=0,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=actions,
+            ok_actions=actions,
+            tags=args.tags,
+            opts=child,
+        )
+        self.register_outputs(
+            {
+                "queue_url": self.queue.url,
+                "queue_arn": self.queue.arn,
+                "topic_arn": self.topic.arn if self.topic else None,
+            }
+        )

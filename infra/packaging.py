@@ -1,0 +1,39 @@
+"""The function's deployment package: only its own ``.py`` sources, as a Pulumi AssetArchive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+
+FUNCTION_DIR = Path(__file__).resolve().parent.parent / "function"
+EXCLUDED_DIRS = frozenset({"__pycache__", "tests", "test"})
+TEST_FILES = frozenset({"conftest.py"})
+
+
+def function_sources(root: Path = FUNCTION_DIR) -> dict[str, Path]:
+    """Map archive path (POSIX, relative to ``root``) to file for every ``.py`` under ``root``.
+
+    Skips caches, bytecode, test directories and ``test_*.py`` / ``*_test.py`` / ``conftest.py``.
+    Raises ``FileNotFoundError`` when there is nothing to package.
+    """
+    sources: dict[str, Path] = {}
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root)
+        if EXCLUDED_DIRS.intersection(relative.parts[:-1]) or _is_test_file(path.name):
+            continue
+        sources[relative.as_posix()] = path
+    if not sources:
+        raise FileNotFoundError(f"no function sources (*.py) under {root}")
+    return sources
+
+
+def function_archive(root: Path = FUNCTION_DIR) -> pulumi.AssetArchive:
+    """The function code as an AssetArchive of :func:`function_sources`."""
+    return pulumi.AssetArchive(
+        {name: pulumi.FileAsset(str(path)) for name, path in function_sources(root).items()}
+    )
+
+
+def _is_test_file(filename: str) -> bool:
+    return filename.startswith("test_") or filename.endswith("_test.py") or filename in TEST_FILES

@@ -1,0 +1,113 @@
+"""IAM and bucket policy documents as plain dicts, built from resolved ARNs. Pure functions.
+
+Least privilege by construction: every statement names exact actions (no wildcards) on exact
+resources (never ``"*"``), and nothing grants ACL changes (bucket ownership is enforced).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+VERSION = "2012-10-17"
+Document = dict[str, Any]
+
+
+def lambda_assume_role_policy() -> Document:
+    """Trust policy: only the Lambda service may assume the role."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "LambdaAssumesRole",
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+
+
+def objects_arn(bucket_arn: str, prefix: str = "") -> str:
+    """ARN of the objects in ``bucket_arn`` whose keys start with ``prefix``."""
+    return f"{bucket_arn}/{prefix}*"
+
+
+def log_streams_arn(log_group_arn: str) -> str:
+    """ARN of every stream of a log group, whether or not the given ARN ends with ``:*``."""
+    return f"{log_group_arn.removesuffix(':*')}:*"
+
+
+def processor_policy(
+    upload_bucket_arn: str,
+    processed_bucket_arn: str,
+    log_group_arn: str,
+    upload_prefix: str = "",
+    kms_key_arn: str | None = None,
+) -> Document:
+    """The function's permissions: read uploads, write variants, write its own logs.
+
+    With a KMS key, also decrypt (to read uploads) and generate data keys (to write variants)
+    with that key only.
+    """
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ReadUploads",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            "Resource": [objects_arn(upload_bucket_arn, upload_prefix)],
+        },
+        {
+            "Sid": "WriteVariants",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject"],
+            "Resource": [objects_arn(processed_bucket_arn)],
+        },
+        {
+            "Sid": "WriteOwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [log_streams_arn(log_group_arn)],
+        },
+    ]
+    if kms_key_arn:
+        statements.append(
+            {
+                "Sid": "UseBucketKey",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": [kms_key_arn],
+            }
+        )
+    return {"Version": VERSION, "Statement": statements}
+
+
+def failure_destination_policy(queue_arn: str) -> Document:
+    """Lets the function's role send failed async events to the failure queue, nothing else."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "SendFailedEvents",
+                "Effect": "Allow",
+                "Action": ["sqs:SendMessage"],
+                "Resource": [queue_arn],
+            }
+        ],
+    }
+
+
+def tls_only_bucket_policy(bucket_arn: str) -> Document:
+    """Bucket policy denying every request made without TLS."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [bucket_arn, objects_arn(bucket_arn)],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
