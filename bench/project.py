@@ -12,16 +12,14 @@ import importlib
 import os
 import sys
 import time
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import boto3
 from moto import mock_aws
 
-from bench.outputs import Output
+from bench.outputs import FUNCTION_DIR, Output
 
-FUNCTION_DIR = Path(__file__).resolve().parent.parent / "function"
 UPLOAD_BUCKET = "bench-uploads"
 PROCESSED_BUCKET = "bench-processed"
 REGION = "us-east-1"

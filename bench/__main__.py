@@ -1,0 +1,218 @@
+"""``python -m bench``: the project's handler, a tutorial handler and libvips, side by side.
+
+For every corpus photo each implementation runs in its own process pinned to one core
+(``taskset -c 1``), a few times; the table shows the medians, then the medians over the photos and
+the ratios against the targets of issue 6. The project's handler also runs on two cores with the
+memory size of a multi-vCPU function, and its cold import is timed in fresh processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.corpus import Photo, load_corpus
+from bench.outputs import DEFAULT_VARIANTS, FUNCTION_DIR
+from bench.stats import (
+    Measurement,
+    measurement_from_report,
+    median,
+    per_photo_ratios,
+    ratio,
+    summarize,
+)
+from bench.table import format_table
+
+log = logging.getLogger("bench")
+
+IMPLS = ("project", "tutorial", "pyvips")
+ONE_CORE = "1"
+TWO_CORES = "0,1"
+KIB = 1024
+IMPORT_SNIPPET = (
+    "import sys, time; sys.path.insert(0, sys.argv[1]); t = time.perf_counter(); "
+    "import lambda_function; print((time.perf_counter() - t) * 1000)"
+)
+
+
+def variant_labels(photo_name: str) -> dict[str, str]:
+    """Output object name -> variant label (``suffix.ext``) for an upload named ``photo_name``."""
+    key = f"uploads/{photo_name}"
+    return {v.output_key(key): f"{v.suffix}.{v.extension}" for v in DEFAULT_VARIANTS}
+
+
+def child_command(cores: str | None, args: Sequence[str]) -> list[str]:
+    """``args`` run by this Python, pinned to ``cores`` with taskset when given."""
+    command = [sys.executable, *args]
+    return ["taskset", "-c", cores, *command] if cores else command
+
+
+def run_worker(impl: str, photo: Photo, repeats: int, cores: str | None, memory_mb: int) -> dict:
+    """One worker process; its JSON report."""
+    env = {**os.environ, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb)}
+    command = child_command(cores, ["-m", "bench.worker", impl, str(photo.path), str(repeats)])
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{impl} on {photo.name} failed:\n{result.stderr}")
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def cold_import_ms(cores: str | None, times: int = 5) -> float:
+    """Median ms to import the handler module in a fresh process (``function/`` on sys.path)."""
+    env = {
+        **os.environ,
+        "PROCESSED_BUCKET": "bench-processed",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    command = child_command(cores, ["-c", IMPORT_SNIPPET, str(FUNCTION_DIR)])
+    samples = []
+    for _ in range(times):
+        out = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+        samples.append(float(out.stdout.strip().splitlines()[-1]))
+    return median(samples)
+
+
+def photo_rows(measurements: Sequence[Measurement], photos: Sequence[Photo]) -> list[list[object]]:
+    """Per-photo table rows: timings, memory and KiB per variant."""
+    mp = {p.name: p.megapixels for p in photos}
+    labels = [f"{v.suffix}.{v.extension}" for v in DEFAULT_VARIANTS]
+    return [
+        [
+            m.photo,
+            round(mp[m.photo], 1),
+            m.impl,
+            m.wall_ms,
+            m.cpu_ms,
+            m.peak_rss_mb,
+            m.extra_rss_mb,
+            *(m.variant_bytes.get(label, 0) / KIB for label in labels),
+            m.total_bytes / KIB,
+        ]
+        for m in measurements
+    ]
+
+
+def target_lines(measurements: Sequence[Measurement]) -> list[str]:
+    """The ratios issue 6 sets targets for, with whether each is met."""
+    impls = {m.impl for m in measurements}
+    lines = []
+    if {"project", "tutorial"} <= impls:
+        speed = median(per_photo_ratios(measurements, "project", "tutorial", "cpu_ms").values())
+        wall = median(per_photo_ratios(measurements, "project", "tutorial", "wall_ms").values())
+        size = median(per_photo_ratios(measurements, "tutorial", "project", "total_bytes").values())
+        rss = median(per_photo_ratios(measurements, "tutorial", "project", "extra_rss_mb").values())
+        lines += [
+            _target("CPU speed-up vs tutorial", speed, speed >= 4, ">= 4x"),
+            _target("wall speed-up vs tutorial", wall, wall >= 4, ">= 4x"),
+            _target("total bytes vs tutorial", size, size <= 1.10, "<= 1.10x"),
+            _target("peak RSS over baseline vs tutorial", rss, rss <= 1.0, "<= 1.00x"),
+        ]
+    if {"project", "pyvips"} <= impls:
+        speed = median(per_photo_ratios(measurements, "project", "pyvips", "cpu_ms").values())
+        size = median(per_photo_ratios(measurements, "pyvips", "project", "total_bytes").values())
+        lines += [
+            _target("CPU speed-up vs pyvips", speed, speed > 1, "> 1x"),
+            f"  total bytes vs pyvips: {size:.2f}x",
+        ]
+    if {"tutorial", "pyvips"} <= impls:
+        speed = median(per_photo_ratios(measurements, "pyvips", "tutorial", "cpu_ms").values())
+        lines.append(f"  (pyvips CPU speed-up vs tutorial: {speed:.2f}x)")
+    return lines
+
+
+def _target(name: str, value: float, met: bool, goal: str) -> str:
+    status = "-" if math.isnan(value) else ("met" if met else "MISSED")
+    return f"  {name}: {value:.2f}x (target {goal}: {status})"
+
+
+def main() -> None:
+    """CLI entry point."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=3, help="runs per process (median taken)")
+    parser.add_argument("--photos", type=int, default=8, help="corpus size")
+    parser.add_argument("--impls", default=",".join(IMPLS), help="comma-separated subset")
+    parser.add_argument("--memory", type=int, default=1024, help="memory size for one core (MB)")
+    args = parser.parse_args()
+
+    impls = [i for i in args.impls.split(",") if i]
+    if "project" in impls and not (FUNCTION_DIR / "lambda_function.py").exists():
+        log.warning("function/lambda_function.py does not exist yet: benchmarking without it")
+        impls.remove("project")
+    pin = shutil.which("taskset") is not None
+    if not pin:
+        log.warning("taskset not found: processes are not pinned to one core")
+    one, two = (ONE_CORE, TWO_CORES) if pin else (None, None)
+
+    photos = load_corpus(args.photos)
+    log.info("corpus: %s", ", ".join(f"{p.name} ({p.megapixels:.1f} MP)" for p in photos))
+    measurements = []
+    for photo in photos:
+        for impl in impls:
+            log.info("%s on %s", impl, photo.name)
+            report = run_worker(impl, photo, args.repeats, one, args.memory)
+            measurements.append(measurement_from_report(report, variant_labels(photo.name)))
+
+    labels = [f"{v.suffix}.{v.extension}" for v in DEFAULT_VARIANTS]
+    headers = ["photo", "MP", "impl", "wall ms", "CPU ms", "peak MB", "+MB"]
+    headers += [f"{label} KiB" for label in labels] + ["total KiB"]
+    print(f"\nOne core (taskset -c {one}), {args.memory} MB, median of {args.repeats} runs")
+    print(format_table(headers, photo_rows(measurements, photos)))
+
+    summary = summarize(measurements)
+    print("\nMedian over the photos")
+    print(
+        format_table(
+            ["impl", "wall ms", "CPU ms", "peak MB", "+MB", "total KiB"],
+            [
+                [s.impl, s.wall_ms, s.cpu_ms, s.peak_rss_mb, s.extra_rss_mb, s.total_bytes / KIB]
+                for s in summary.values()
+            ],
+        )
+    )
+    print("\nRatios (median of per-photo ratios; '+MB' is peak RSS above the idle process)")
+    print("\n".join(target_lines(measurements)))
+
+    if "project" in impls:
+        s3 = median(m.s3_ms for m in measurements if m.impl == "project")
+        cpu = summary["project"].wall_ms
+        print(f"\nS3 (moto) get + 5 puts alone, median: {s3:.0f} ms ({ratio(s3, cpu):.0%} of wall)")
+        two_core = [
+            measurement_from_report(
+                run_worker("project", photo, args.repeats, two, 3008), variant_labels(photo.name)
+            )
+            for photo in photos
+        ]
+        wall = median(m.wall_ms for m in two_core)
+        print(
+            f"Project handler on two cores at 3008 MB: median wall {wall:.0f} ms, "
+            f"CPU {median(m.cpu_ms for m in two_core):.0f} ms "
+            f"({ratio(summary['project'].wall_ms, wall):.2f}x faster than one core)"
+        )
+        print(f"Cold import of lambda_function (fresh process): {cold_import_ms(one):.0f} ms")
+    print(f"\nMachine: {_machine()}")
+
+
+def _machine() -> str:
+    model = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{model}, {os.cpu_count()} cores, Python {sys.version.split()[0]}"
+
+
+if __name__ == "__main__":
+    main()
