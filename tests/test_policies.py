@@ -1,0 +1,141 @@
+"""The pure IAM / bucket policy builders, statement by statement, including what they must not
+grant."""
+
+import json
+
+import pytest
+
+from infra.policies import (
+    failure_destination_policy,
+    lambda_assume_role_policy,
+    log_streams_arn,
+    objects_arn,
+    processor_policy,
+    tls_only_bucket_policy,
+)
+
+UPLOAD = "arn:aws:s3:::image-pipeline-dev-uploads-0a1b2c3d"
+PROCESSED = "arn:aws:s3:::image-pipeline-dev-processed-0a1b2c3d"
+LOGS = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/image-pipeline-dev-processor-x"
+KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+QUEUE = "arn:aws:sqs:eu-west-1:123456789012:failure-queue-1234567"
+
+
+def statements(document):
+    assert document["Version"] == "2012-10-17"
+    return {statement["Sid"]: statement for statement in document["Statement"]}
+
+
+def allowed_actions(document):
+    return {
+        action
+        for statement in document["Statement"]
+        if statement["Effect"] == "Allow"
+        for action in statement["Action"]
+    }
+
+
+def all_resources(document):
+    return [resource for s in document["Statement"] for resource in s["Resource"]]
+
+
+def test_assume_role_trusts_only_lambda():
+    (statement,) = lambda_assume_role_policy()["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert statement["Action"] == "sts:AssumeRole"
+    assert "Condition" not in statement
+
+
+def test_processor_policy_has_exactly_three_statements_without_kms():
+    by_sid = statements(processor_policy(UPLOAD, PROCESSED, LOGS))
+    assert set(by_sid) == {"ReadUploads", "WriteVariants", "WriteOwnLogs"}
+    assert all(s["Effect"] == "Allow" for s in by_sid.values())
+
+
+def test_processor_reads_upload_objects_only():
+    read = statements(processor_policy(UPLOAD, PROCESSED, LOGS))["ReadUploads"]
+    assert read["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
+    assert read["Resource"] == [f"{UPLOAD}/*"]
+
+
+def test_processor_writes_processed_objects_only():
+    write = statements(processor_policy(UPLOAD, PROCESSED, LOGS))["WriteVariants"]
+    assert write["Action"] == ["s3:PutObject"]
+    assert write["Resource"] == [f"{PROCESSED}/*"]
+
+
+def test_processor_writes_its_own_log_group_only():
+    logs = statements(processor_policy(UPLOAD, PROCESSED, LOGS))["WriteOwnLogs"]
+    assert logs["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert logs["Resource"] == [f"{LOGS}:*"]
+
+
+def test_upload_prefix_narrows_the_read_grant():
+    read = statements(processor_policy(UPLOAD, PROCESSED, LOGS, upload_prefix="incoming/"))
+    assert read["ReadUploads"]["Resource"] == [f"{UPLOAD}/incoming/*"]
+
+
+def test_processor_policy_never_grants_wildcards_acls_or_extra_actions():
+    document = processor_policy(UPLOAD, PROCESSED, LOGS, kms_key_arn=KEY)
+    actions = allowed_actions(document)
+    assert all("*" not in action for action in actions)
+    assert "*" not in all_resources(document)
+    assert not actions & {
+        "s3:PutObjectAcl",
+        "s3:PutObjectVersionAcl",
+        "s3:DeleteObject",
+        "s3:ListBucket",
+        "s3:GetObject*",
+        "logs:CreateLogGroup",
+        "iam:PassRole",
+    }
+    # The upload bucket is never written, the processed bucket never read.
+    for statement in document["Statement"]:
+        if "s3:PutObject" in statement["Action"]:
+            assert all(r.startswith(PROCESSED) for r in statement["Resource"])
+        if "s3:GetObject" in statement["Action"]:
+            assert all(r.startswith(UPLOAD) for r in statement["Resource"])
+
+
+def test_kms_statement_only_with_a_key_and_only_for_that_key():
+    assert "UseBucketKey" not in statements(processor_policy(UPLOAD, PROCESSED, LOGS))
+    kms = statements(processor_policy(UPLOAD, PROCESSED, LOGS, kms_key_arn=KEY))["UseBucketKey"]
+    assert kms["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert kms["Resource"] == [KEY]
+
+
+def test_failure_destination_policy_sends_to_that_queue_only():
+    (statement,) = failure_destination_policy(QUEUE)["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == ["sqs:SendMessage"]
+    assert statement["Resource"] == [QUEUE]
+
+
+def test_tls_only_bucket_policy_denies_insecure_transport_on_bucket_and_objects():
+    (statement,) = tls_only_bucket_policy(UPLOAD)["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Principal"] == "*"
+    assert statement["Action"] == "s3:*"
+    assert statement["Resource"] == [UPLOAD, f"{UPLOAD}/*"]
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+@pytest.mark.parametrize("log_group_arn", [LOGS, f"{LOGS}:*"])
+def test_log_streams_arn_does_not_double_the_wildcard(log_group_arn):
+    assert log_streams_arn(log_group_arn) == f"{LOGS}:*"
+
+
+def test_objects_arn():
+    assert objects_arn(UPLOAD) == f"{UPLOAD}/*"
+    assert objects_arn(UPLOAD, "a/b/") == f"{UPLOAD}/a/b/*"
+
+
+def test_documents_are_json_serialisable():
+    for document in (
+        lambda_assume_role_policy(),
+        processor_policy(UPLOAD, PROCESSED, LOGS, kms_key_arn=KEY),
+        failure_destination_policy(QUEUE),
+        tls_only_bucket_policy(PROCESSED),
+    ):
+        assert json.loads(json.dumps(document)) == document
