@@ -17,9 +17,13 @@ from bench.outputs import DEFAULT_VARIANTS, Output, VariantSpec, bounding_box
 
 
 def process(
-    data: bytes, key: str, variants: Sequence[VariantSpec] = DEFAULT_VARIANTS
+    data: bytes,
+    key: str,
+    variants: Sequence[VariantSpec] = DEFAULT_VARIANTS,
+    keep: dict[str, bytes] | None = None,
 ) -> list[Output]:
-    """Encode every variant of the image in ``data`` the tutorial way."""
+    """Encode every variant of the image in ``data`` the tutorial way (``keep`` receives the
+    encoded bytes by object name)."""
     outputs = []
     for variant in variants:
         if variant.fit != "contain":
@@ -34,6 +38,8 @@ def process(
             img.save(buffer, "PNG")
         else:
             img.save(buffer, variant.format, quality=variant.quality)
+        if keep is not None:
+            keep[variant.output_key(key)] = buffer.getvalue()
         outputs.append(
             Output(variant.output_key(key), variant.format, img.width, img.height, buffer.tell())
         )

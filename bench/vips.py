@@ -17,9 +17,13 @@ SUFFIXES = {"JPEG": ".jpg", "WEBP": ".webp", "PNG": ".png", "AVIF": ".avif"}
 
 
 def process(
-    data: bytes, key: str, variants: Sequence[VariantSpec] = DEFAULT_VARIANTS
+    data: bytes,
+    key: str,
+    variants: Sequence[VariantSpec] = DEFAULT_VARIANTS,
+    keep: dict[str, bytes] | None = None,
 ) -> list[Output]:
-    """Encode every variant of the image in ``data`` with libvips."""
+    """Encode every variant of the image in ``data`` with libvips (``keep`` receives the encoded
+    bytes by object name)."""
     image = pyvips.Image.new_from_buffer(data, "")
     outputs = []
     for variant in variants:
@@ -31,6 +35,8 @@ def process(
             out = image
         options = {} if variant.quality is None else {"Q": variant.quality}
         encoded = out.write_to_buffer(SUFFIXES[variant.format], **options)
+        if keep is not None:
+            keep[variant.output_key(key)] = encoded
         outputs.append(
             Output(variant.output_key(key), variant.format, out.width, out.height, len(encoded))
         )
