@@ -23,7 +23,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from layer.elf import elf_architecture
-from layer.tree import base64_sha256, normalise_tree, strip_tree, tree_digest, tree_size, write_zip
+from layer.tree import (
+    base64_sha256,
+    extract_zip,
+    normalise_tree,
+    strip_tree,
+    tree_digest,
+    tree_size,
+    write_zip,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +161,11 @@ def check_extensions(python_dir: Path, architecture: str) -> None:
 
 
 def read_cached(directory: Path) -> LayerBuild | None:
-    """The cache entry in `directory` if it is complete and its zip intact, else None."""
+    """The cache entry in `directory` if complete, its zip intact and its tree unmodified.
+
+    A tree changed after the build (e.g. byte-code written by an import) is restored from the
+    verified zip, offline.
+    """
     try:
         manifest = json.loads((directory / MANIFEST).read_text())
     except (OSError, ValueError):
@@ -162,6 +174,10 @@ def read_cached(directory: Path) -> LayerBuild | None:
     if not build.zip_path.is_file() or base64_sha256(build.zip_path) != build.source_code_hash:
         logger.warning("discarding the corrupt layer cache entry %s", directory)
         return None
+    if not build.tree.is_dir() or tree_digest(build.tree) != build.tree_sha256:
+        logger.warning("restoring the modified layer tree %s from its zip", build.tree)
+        shutil.rmtree(build.tree, ignore_errors=True)
+        extract_zip(build.zip_path, build.tree)
     return build
 
 

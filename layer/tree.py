@@ -80,6 +80,19 @@ def write_zip(root: Path, destination: Path) -> None:
             archive.writestr(info, path.read_bytes(), compresslevel=9)
 
 
+def extract_zip(source: Path, destination: Path) -> None:
+    """Unpack a zip written by `write_zip` into `destination`, with its modes and fixed times."""
+    with zipfile.ZipFile(source) as archive:
+        for info in archive.infolist():
+            target = destination / info.filename
+            if not target.resolve().is_relative_to(destination.resolve()):
+                raise ValueError(f"{source}: entry {info.filename} escapes the destination")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(archive.read(info))
+            target.chmod((info.external_attr >> 16) & 0o777 or 0o644)
+    normalise_tree(destination)
+
+
 def base64_sha256(path: Path) -> str:
     """The file's base64-encoded SHA-256 (what Lambda reports as CodeSha256)."""
     return base64.b64encode(hashlib.sha256(path.read_bytes()).digest()).decode()

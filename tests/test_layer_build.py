@@ -110,6 +110,20 @@ def test_cache_hit_is_instant_and_offline(twin_builds, monkeypatch, tmp_path):
     assert warm.tree_sha256 == cold.tree_sha256
 
 
+def test_modified_cached_tree_is_restored_from_its_zip_offline(twin_builds, monkeypatch):
+    cold = twin_builds[1]
+    cache = cold.tree / "python" / "PIL" / "__pycache__"
+    cache.mkdir()
+    (cache / "Image.cpython-312.pyc").write_bytes(b"written by an import")
+    (cold.tree / "python" / "PIL" / "Image.py").write_text("edited")
+    for name, value in OFFLINE_ENV.items():
+        monkeypatch.setenv(name, value)
+    warm = build_layer(cold.architecture, cache_root=cold.directory.parent)
+    assert warm.from_cache
+    assert not cache.exists()
+    assert files_of(warm.tree) == files_of(twin_builds[0].tree)
+
+
 def test_corrupt_cache_entry_is_rebuilt(twin_builds, tmp_path):
     cold = build_layer(twin_builds[0].architecture, cache_root=tmp_path)
     cold.zip_path.write_bytes(b"truncated")

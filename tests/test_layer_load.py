@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from layer.build import build_layer
+from layer.tree import extract_zip
 
 pytestmark = pytest.mark.network
 
@@ -55,7 +56,9 @@ def this_architecture() -> str:
 
 def test_python312_imports_pillow_from_the_layer_alone_and_encodes(tmp_path):
     build = build_layer(this_architecture())
-    layer_python = build.tree / "python"
+    opt = tmp_path / "opt"  # Lambda unpacks the layer's zip under /opt
+    extract_zip(build.zip_path, opt)
+    layer_python = opt / "python"
     script = tmp_path / "load_layer.py"
     script.write_text(LOAD_SCRIPT)
     result = subprocess.run(

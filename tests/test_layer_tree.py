@@ -23,6 +23,7 @@ from layer.build import (
 from layer.elf import elf_architecture, elf_machine
 from layer.tree import (
     base64_sha256,
+    extract_zip,
     normalise_tree,
     strip_tree,
     tree_digest,
@@ -86,6 +87,16 @@ def test_zip_holds_the_tree_with_fixed_dates_and_unix_modes(tmp_path):
     assert infos["python/pkg/_native.so"].external_attr >> 16 == 0o100755
     assert (root / "python" / "pkg" / "__init__.py").stat().st_mtime == 315532800
     assert tree_size(root) == len(b"VALUE = 1\n") + 64
+
+
+def test_extract_zip_restores_the_tree_exactly(tmp_path):
+    root = make_tree(tmp_path / "t")
+    strip_tree(root / "python")
+    normalise_tree(root)
+    write_zip(root, tmp_path / "layer.zip")
+    extract_zip(tmp_path / "layer.zip", tmp_path / "opt")
+    assert tree_digest(tmp_path / "opt") == tree_digest(root)
+    assert (tmp_path / "opt" / "python" / "pkg" / "_native.so").stat().st_mode & 0o777 == 0o755
 
 
 def test_tree_digest_changes_with_content(tmp_path):
