@@ -1,0 +1,114 @@
+"""Decode an upload with an allowlist of Pillow decoders and hard limits.
+
+Only the plugins for the allowed formats are imported and ``Image.open`` is restricted to them, so
+a file in any other format is rejected without another plugin ever parsing it. The pixel count is
+checked from the header before any pixel is decoded, and Pillow's decompression-bomb warnings are
+errors.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from errors import PermanentError
+from PIL import (
+    AvifImagePlugin,
+    BmpImagePlugin,
+    GifImagePlugin,
+    Image,
+    ImageOps,
+    JpegImagePlugin,
+    PngImagePlugin,
+    TiffImagePlugin,
+    WebPImagePlugin,
+)
+
+# Imported for their side effect: each registers its decoder with Image.OPEN.
+_PLUGINS = (
+    AvifImagePlugin,
+    BmpImagePlugin,
+    GifImagePlugin,
+    JpegImagePlugin,
+    PngImagePlugin,
+    TiffImagePlugin,
+    WebPImagePlugin,
+)
+ALLOWED_FORMATS: tuple[str, ...] = tuple(
+    name
+    for name in ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP", "AVIF")
+    if name in Image.OPEN  # a plugin whose codec is missing registers nothing: never init() all
+)
+ORIENTATION_TAG = 0x0112
+SWAPS_AXES = frozenset({5, 6, 7, 8})
+
+# The wanted (upright) size for a source of the given upright size, or None for full size.
+DraftPlanner = Callable[[tuple[int, int]], tuple[int, int] | None]
+
+
+class InvalidImageError(PermanentError):
+    """The upload is not an image this function will process; ``str()`` is the reason."""
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    """The first frame of an upload, decoded and turned upright."""
+
+    image: Image.Image
+    format: str
+    source_size: tuple[int, int]
+
+
+def decode(data: bytes, max_pixels: int, planner: DraftPlanner | None = None) -> DecodedImage:
+    """Decode ``data`` (first frame only) and apply its EXIF orientation to the pixels.
+
+    ``planner`` may ask for a smaller decode (JPEG's DCT scaling via ``draft``) when every output
+    is smaller than the source. Raises :class:`InvalidImageError` with the reason for anything
+    that is not an allowed, intact image within ``max_pixels``.
+    """
+    if not data:
+        raise InvalidImageError("empty object")
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            return _decode(data, max_pixels, planner)
+        except InvalidImageError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise InvalidImageError(
+                f"image too large (possible decompression bomb): {exc}"
+            ) from exc
+        except Image.UnidentifiedImageError as exc:
+            allowed = ", ".join(ALLOWED_FORMATS)
+            raise InvalidImageError(f"not a supported image (allowed: {allowed})") from exc
+        # Decoding is deterministic on the bytes: whatever else a decoder raises on this input it
+        # raises again on retry, so it is a property of the upload, not of the environment.
+        except Exception as exc:
+            raise InvalidImageError(
+                f"corrupt or truncated image: {type(exc).__name__}: {exc}"
+            ) from exc
+
+
+def _decode(data: bytes, max_pixels: int, planner: DraftPlanner | None) -> DecodedImage:
+    image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+    width, height = image.size
+    if width < 1 or height < 1:
+        raise InvalidImageError(f"image has no pixels: {width}x{height}")
+    if width * height > max_pixels:
+        raise InvalidImageError(
+            f"image too large: {width}x{height} = {width * height} pixels "
+            f"exceeds MAX_PIXELS={max_pixels}"
+        )
+    image_format = image.format or "UNKNOWN"
+    orientation = image.getexif().get(ORIENTATION_TAG, 1)
+    swapped = orientation in SWAPS_AXES
+    upright = (height, width) if swapped else (width, height)
+    wanted = planner(upright) if planner and image_format == "JPEG" else None
+    if wanted is not None:
+        image.draft(None, (wanted[1], wanted[0]) if swapped else wanted)
+    image.load()
+    ImageOps.exif_transpose(image, in_place=True)
+    return DecodedImage(image, image_format, upright)

@@ -1,0 +1,130 @@
+"""Lambda entry point: write the configured image variants of every uploaded object.
+
+Loaded by Lambda with ``function/`` on ``sys.path``. Settings and the S3 client are created once
+per container; a bad configuration fails here, at cold start, naming the variable.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from decoding import decode
+from errors import PermanentError
+from rendering import draft_planner, render_variants
+from s3_event import BadRecord, Upload, is_test_event, parse_records
+from settings import Settings, load_settings
+from storage import Storage, source_metadata
+
+logger = logging.getLogger("image_pipeline")
+if "AWS_LAMBDA_LOG_LEVEL" not in os.environ:  # otherwise the runtime applies the configured level
+    logger.setLevel(logging.INFO)
+
+MAX_KEY_BYTES = 1024
+S3_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 4}, connect_timeout=5, read_timeout=30
+)
+
+SETTINGS = load_settings(os.environ)
+STORAGE = Storage(boto3.client("s3", config=S3_CONFIG))
+
+
+def lambda_handler(event: Any, context: Any) -> dict[str, list[dict[str, Any]]]:
+    """Process every record of an S3 event notification; see :func:`handle_event`."""
+    return handle_event(event, SETTINGS, STORAGE)
+
+
+def handle_event(
+    event: Any, settings: Settings, storage: Storage
+) -> dict[str, list[dict[str, Any]]]:
+    """Process each upload the event names and return the summary.
+
+    A permanent failure of one upload lands in ``rejected`` (logged at ERROR) and the other
+    records carry on; a transient failure raises so Lambda retries the event (outputs have
+    deterministic names, so the retry overwrites instead of duplicating).
+    """
+    summary: dict[str, list[dict[str, Any]]] = {"processed": [], "rejected": []}
+    if is_test_event(event):
+        logger.info("event has no records, ignored (for example s3:TestEvent)")
+        return summary
+    for item in parse_records(event):
+        if isinstance(item, BadRecord):
+            summary["rejected"].append(_reject(item.bucket, item.key, item.version_id, item.reason))
+            continue
+        try:
+            entry = process_upload(item, settings, storage)
+        except PermanentError as exc:
+            summary["rejected"].append(_reject(item.bucket, item.key, item.version_id, str(exc)))
+            continue
+        except Exception:
+            logger.exception(
+                "transient failure, raising for a retry",
+                extra={"bucket": item.bucket, "key": item.key, "version_id": item.version_id},
+            )
+            raise
+        logger.info("processed s3://%s/%s", item.bucket, item.key, extra=entry)
+        summary["processed"].append(entry)
+    return summary
+
+
+def process_upload(upload: Upload, settings: Settings, storage: Storage) -> dict[str, Any]:
+    """Read, decode and render one upload entirely in memory, then write every output.
+
+    Raises :class:`PermanentError` before anything is written when the upload cannot be turned
+    into all of its outputs; S3 and network errors propagate.
+    """
+    started = time.perf_counter()
+    if upload.bucket == settings.processed_bucket:
+        raise PermanentError("record is from the processed bucket: refusing to process outputs")
+    variants = settings.variants
+    output_keys = [spec.output_key(upload.key) for spec in variants]
+    longest = max(len(key.encode()) for key in output_keys)
+    if longest > MAX_KEY_BYTES:
+        raise PermanentError(f"output key would be {longest} bytes, S3 allows {MAX_KEY_BYTES}")
+    limit = settings.max_input_bytes
+    size = storage.object_size(upload.bucket, upload.key, upload.version_id)
+    if size > limit:
+        raise PermanentError(f"object too large: {size} bytes exceeds MAX_INPUT_BYTES={limit}")
+    data = storage.download(upload.bucket, upload.key, upload.version_id, limit)
+    if len(data) > limit:
+        raise PermanentError(f"object too large: over {limit} bytes (MAX_INPUT_BYTES)")
+    decoded = decode(data, settings.max_pixels, draft_planner(variants))
+    try:
+        rendered = render_variants(decoded, variants, keep_exif=settings.keep_exif)
+    # Rendering is pure and deterministic on the decoded pixels: a failure repeats on retry.
+    except Exception as exc:
+        raise PermanentError(f"cannot render variants: {type(exc).__name__}: {exc}") from exc
+    metadata = source_metadata(upload.bucket, upload.key, upload.version_id)
+    outputs = []
+    for key, output in zip(output_keys, rendered, strict=True):
+        content_type = output.spec.content_type
+        storage.put(settings.processed_bucket, key, output.data, content_type, metadata)
+        outputs.append(
+            {
+                "key": key,
+                "bytes": len(output.data),
+                "width": output.width,
+                "height": output.height,
+                "format": output.spec.format,
+                "content_type": content_type,
+            }
+        )
+    width, height = decoded.source_size
+    return {
+        "bucket": upload.bucket,
+        "key": upload.key,
+        "version_id": upload.version_id,
+        "source": {"bytes": len(data), "width": width, "height": height, "format": decoded.format},
+        "outputs": outputs,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+
+
+def _reject(bucket: str | None, key: str | None, version_id: str | None, reason: str) -> dict:
+    entry = {"bucket": bucket, "key": key, "version_id": version_id, "reason": reason}
+    logger.error("rejected s3://%s/%s: %s", bucket, key, reason, extra=entry)
+    return entry

@@ -1,0 +1,95 @@
+"""Render every variant of one decoded image in memory (pure: pixels in, encoded bytes out).
+
+Conversions and resizes are shared: each colour family (see :mod:`colour`) is derived from the
+decoded image at most once per size, full-size variants are rendered first so that resized
+variants of the same family start from the already converted image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from colour import FAMILY_BY_FORMAT, ColourImage, Family, for_family, to_working
+from decoding import DecodedImage, DraftPlanner
+from encoders import REDUCING_GAP, RESAMPLE, encode
+from geometry import Box, ResizePlan, Size, needed_decode_size, plan_resize
+from metadata import exif_without_location
+from PIL import Image
+from variant_spec import VariantSpec
+
+
+@dataclass(frozen=True)
+class RenderedVariant:
+    """One encoded output."""
+
+    spec: VariantSpec
+    data: bytes
+    width: int
+    height: int
+
+
+def draft_planner(variants: tuple[VariantSpec, ...]) -> DraftPlanner:
+    """A planner for :func:`decoding.decode`: decode JPEGs smaller when every variant is."""
+
+    def plan(source: Size) -> Size | None:
+        return needed_decode_size(variants, source, REDUCING_GAP)
+
+    return plan
+
+
+def render_variants(
+    decoded: DecodedImage, variants: Sequence[VariantSpec], *, keep_exif: bool = False
+) -> list[RenderedVariant]:
+    """Encode each variant of ``decoded`` (in the order given); raises whatever Pillow raises."""
+    exif = exif_without_location(decoded.image) if keep_exif else None
+    renderer = _Renderer(to_working(decoded.image), decoded.source_size)
+    order = sorted(range(len(variants)), key=lambda index: variants[index].resizes)
+    rendered: dict[int, RenderedVariant] = {}
+    for index in order:
+        spec = variants[index]
+        pixels = renderer.pixels_for(spec)
+        data = encode(pixels.image, spec.format, spec.quality, pixels.icc_profile, exif)
+        rendered[index] = RenderedVariant(spec, data, *pixels.image.size)
+    return [rendered[index] for index in range(len(variants))]
+
+
+class _Renderer:
+    """Caches each (family, size, box) image so variants share conversions and resizes."""
+
+    def __init__(self, working: ColourImage, source_size: Size) -> None:
+        self._working = working
+        self._source_size = source_size
+        self._families: dict[tuple[Family, Size | None, Box | None], ColourImage] = {}
+        self._resized: dict[tuple[Size, Box | None], ColourImage] = {}
+
+    def pixels_for(self, spec: VariantSpec) -> ColourImage:
+        family = FAMILY_BY_FORMAT[spec.format]
+        plan = plan_resize(spec, self._source_size, self._working.image.size)
+        if plan.box is None and plan.size == self._working.image.size:
+            return self._full(family)
+        key = (family, plan.size, plan.box)
+        if key not in self._families:
+            full = self._families.get((family, None, None))
+            if full is not None:
+                self._families[key] = ColourImage(_resize(full.image, plan), full.icc_profile)
+            else:
+                self._families[key] = for_family(self._resize_working(plan), family)
+        return self._families[key]
+
+    def _full(self, family: Family) -> ColourImage:
+        key = (family, None, None)
+        if key not in self._families:
+            self._families[key] = for_family(self._working, family)
+        return self._families[key]
+
+    def _resize_working(self, plan: ResizePlan) -> ColourImage:
+        key = (plan.size, plan.box)
+        if key not in self._resized:
+            image = _resize(self._working.image, plan)
+            self._resized[key] = ColourImage(image, self._working.icc_profile)
+        return self._resized[key]
+
+
+def _resize(image: Image.Image, plan: ResizePlan) -> Image.Image:
+    return image.resize(plan.size, RESAMPLE, box=plan.box, reducing_gap=REDUCING_GAP)

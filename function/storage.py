@@ -1,0 +1,90 @@
+"""S3 reads and writes for the handler (the only module that talks to S3).
+
+Reads that find the object or its version gone raise :class:`SourceUnavailableError`
+(permanent); every other S3 or network error propagates unchanged (transient).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+from urllib.parse import quote
+
+from botocore.exceptions import ClientError
+from errors import PermanentError
+
+# Error codes that mean this object (or version) will never be readable: retrying cannot help.
+GONE_CODES = frozenset(
+    {
+        "404",
+        "NoSuchKey",
+        "NoSuchVersion",
+        "NotFound",
+        "400",
+        "InvalidArgument",
+        "InvalidObjectState",
+    }
+)
+CACHE_CONTROL = "public, max-age=86400"
+# S3 caps all user metadata of an object at 2 KB; a longer encoded key is linked by its hash.
+MAX_METADATA_VALUE = 1024
+
+
+class SourceUnavailableError(PermanentError):
+    """The uploaded object (or the version the event named) is gone or can never be read."""
+
+
+def source_metadata(bucket: str, key: str, version_id: str | None) -> dict[str, str]:
+    """Object metadata linking an output to its source. S3 metadata must be ASCII, so the key is
+    percent-encoded (UTF-8); an encoded key too long for metadata is given as its SHA-256."""
+    encoded_key = quote(key, safe="/")
+    metadata = {"source-bucket": bucket, "source-version-id": version_id or "null"}
+    if len(encoded_key) <= MAX_METADATA_VALUE:
+        metadata["source-key"] = encoded_key
+    else:
+        metadata["source-key-sha256"] = hashlib.sha256(key.encode()).hexdigest()
+    return metadata
+
+
+class Storage:
+    """Reads uploads and writes outputs through one boto3 S3 client."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def object_size(self, bucket: str, key: str, version_id: str | None) -> int:
+        """Size in bytes of the object, from a HEAD request (nothing is downloaded)."""
+        response = self._call("head_object", bucket, key, version_id)
+        return int(response["ContentLength"])
+
+    def download(self, bucket: str, key: str, version_id: str | None, max_bytes: int) -> bytes:
+        """The object's bytes, reading at most ``max_bytes + 1`` so a body larger than its HEAD
+        said cannot exhaust memory (the caller compares the length)."""
+        response = self._call("get_object", bucket, key, version_id)
+        with response["Body"] as body:
+            return body.read(max_bytes + 1)
+
+    def put(
+        self, bucket: str, key: str, data: bytes, content_type: str, metadata: dict[str, str]
+    ) -> None:
+        """Write one output with its content type, cache policy and source metadata."""
+        self._client.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=data,
+            ContentType=content_type,
+            CacheControl=CACHE_CONTROL,
+            Metadata=metadata,
+        )
+
+    def _call(self, operation: str, bucket: str, key: str, version_id: str | None) -> Any:
+        kwargs = {"Bucket": bucket, "Key": key}
+        if version_id:
+            kwargs["VersionId"] = version_id
+        try:
+            return getattr(self._client, operation)(**kwargs)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in GONE_CODES:
+                raise SourceUnavailableError(f"source object unavailable ({code})") from exc
+            raise
