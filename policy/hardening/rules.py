@@ -1,0 +1,369 @@
+"""The hardening rules as pure functions of resource properties (engine names, camelCase).
+
+Resource rules take one resource's properties and return violation messages (empty when it
+complies). Stack rules take every resource of the stack and return ``(urn, message)`` pairs.
+Nothing here needs a Pulumi engine, so each rule is tested with plain dicts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+BUCKET_TYPES = frozenset({"aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"})
+ENCRYPTION_TYPES = frozenset(
+    {
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+    }
+)
+VERSIONING_TYPES = frozenset(
+    {"aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2"}
+)
+PUBLIC_ACCESS_BLOCK_TYPES = frozenset({"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"})
+BUCKET_POLICY_TYPES = frozenset({"aws:s3/bucketPolicy:BucketPolicy"})
+OWNERSHIP_TYPES = frozenset({"aws:s3/bucketOwnershipControls:BucketOwnershipControls"})
+LAMBDA_PERMISSION_TYPES = frozenset({"aws:lambda/permission:Permission"})
+ROLE_TYPES = frozenset({"aws:iam/role:Role"})
+POLICY_DOCUMENT_TYPES = frozenset(
+    {
+        "aws:iam/rolePolicy:RolePolicy",
+        "aws:iam/policy:Policy",
+        "aws:iam/userPolicy:UserPolicy",
+        "aws:iam/groupPolicy:GroupPolicy",
+    }
+)
+LOG_GROUP_TYPES = frozenset({"aws:cloudwatch/logGroup:LogGroup"})
+
+SSE_ALGORITHMS = frozenset({"AES256", "aws:kms", "aws:kms:dsse"})
+PUBLIC_ACCESS_FLAGS = (
+    "blockPublicAcls",
+    "blockPublicPolicy",
+    "ignorePublicAcls",
+    "restrictPublicBuckets",
+)
+S3_PRINCIPAL = "s3.amazonaws.com"
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, str | Mapping):
+        return [value]
+    return list(value)
+
+
+def _document(value: Any) -> Mapping[str, Any] | None:
+    """A policy document given as JSON text or as an object; ``None`` when unparseable."""
+    if isinstance(value, Mapping):
+        return value
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            return None
+        return parsed if isinstance(parsed, Mapping) else None
+    return None
+
+
+def check_encryption(props: Mapping[str, Any]) -> list[str]:
+    """Default encryption: every rule applies SSE-S3 or SSE-KMS by default."""
+    rules = _as_list(props.get("rules"))
+    if not rules:
+        return ["server-side encryption configuration has no rule"]
+    violations = []
+    for index, rule in enumerate(rules):
+        default = rule.get("applyServerSideEncryptionByDefault") or {}
+        algorithm = default.get("sseAlgorithm")
+        if algorithm not in SSE_ALGORITHMS:
+            violations.append(
+                f"rules[{index}] must apply {sorted(SSE_ALGORITHMS)} by default, got {algorithm!r}"
+            )
+    return violations
+
+
+def check_versioning(props: Mapping[str, Any]) -> list[str]:
+    """Versioning is ``Enabled`` (not ``Suspended`` or ``Disabled``)."""
+    status = (props.get("versioningConfiguration") or {}).get("status")
+    if status != "Enabled":
+        return [f"bucket versioning must be 'Enabled', got {status!r}"]
+    return []
+
+
+def check_public_access_block(props: Mapping[str, Any]) -> list[str]:
+    """All four public access blocks are on."""
+    off = [flag for flag in PUBLIC_ACCESS_FLAGS if props.get(flag) is not True]
+    if off:
+        return [f"public access block must set {', '.join(off)} to true"]
+    return []
+
+
+def check_ownership_controls(props: Mapping[str, Any]) -> list[str]:
+    """Object ownership is ``BucketOwnerEnforced`` (ACLs disabled)."""
+    rule = props.get("rule") or {}
+    ownership = rule.get("objectOwnership") if isinstance(rule, Mapping) else None
+    if ownership != "BucketOwnerEnforced":
+        return [f"object ownership must be 'BucketOwnerEnforced', got {ownership!r}"]
+    return []
+
+
+def _denies_insecure_transport(statement: Mapping[str, Any]) -> bool:
+    if statement.get("Effect") != "Deny":
+        return False
+    principal = statement.get("Principal")
+    if principal != "*" and not (isinstance(principal, Mapping) and principal.get("AWS") == "*"):
+        return False
+    actions = set(_as_list(statement.get("Action")))
+    if not actions & {"*", "s3:*"}:
+        return False
+    condition = (statement.get("Condition") or {}).get("Bool") or {}
+    if str(condition.get("aws:SecureTransport")).lower() != "false":
+        return False
+    resources = [str(resource) for resource in _as_list(statement.get("Resource"))]
+    covers_bucket = any(not resource.endswith("/*") for resource in resources)
+    covers_objects = any(resource.endswith("/*") for resource in resources)
+    return covers_bucket and covers_objects
+
+
+def check_tls_only_bucket_policy(props: Mapping[str, Any]) -> list[str]:
+    """The bucket policy denies every request without TLS, to the bucket and its objects."""
+    document = _document(props.get("policy"))
+    if document is None:
+        return ["bucket policy is not a JSON policy document"]
+    statements = [s for s in _as_list(document.get("Statement")) if isinstance(s, Mapping)]
+    if not any(_denies_insecure_transport(statement) for statement in statements):
+        return [
+            "bucket policy must deny s3:* to every principal when aws:SecureTransport is false, "
+            "on the bucket and on its objects"
+        ]
+    return []
+
+
+def check_lambda_permission(props: Mapping[str, Any]) -> list[str]:
+    """A permission letting S3 invoke a function names the source bucket and account."""
+    if props.get("principal") != S3_PRINCIPAL:
+        return []
+    violations = []
+    account = props.get("sourceAccount")
+    if not isinstance(account, str) or not ACCOUNT_ID.match(account):
+        violations.append(
+            f"lambda permission for {S3_PRINCIPAL} must set sourceAccount (confused deputy), "
+            f"got {account!r}"
+        )
+    if not props.get("sourceArn"):
+        violations.append(f"lambda permission for {S3_PRINCIPAL} must set sourceArn (the bucket)")
+    return violations
+
+
+def check_policy_document(document: Any, where: str = "policy") -> list[str]:
+    """No ``Allow`` statement with a wildcard action, ``*`` resource, NotAction or NotResource."""
+    parsed = _document(document)
+    if parsed is None:
+        return [f"{where} is not a JSON policy document"]
+    violations = []
+    statements = _as_list(parsed.get("Statement"))
+    for index, statement in enumerate(statements):
+        if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
+            continue
+        label = f"{where} statement {statement.get('Sid') or index}"
+        wildcard_actions = [a for a in _as_list(statement.get("Action")) if "*" in str(a)]
+        if wildcard_actions:
+            violations.append(f"{label} allows wildcard action(s) {wildcard_actions}")
+        if "*" in _as_list(statement.get("Resource")):
+            violations.append(f"{label} allows every resource ('*')")
+        for negated in ("NotAction", "NotResource"):
+            if negated in statement:
+                violations.append(f"{label} uses {negated} with Allow")
+    return violations
+
+
+def check_role_inline_policies(props: Mapping[str, Any]) -> list[str]:
+    """Every inline policy of a role passes :func:`check_policy_document`."""
+    violations = []
+    for index, inline in enumerate(_as_list(props.get("inlinePolicies"))):
+        if not isinstance(inline, Mapping) or inline.get("policy") is None:
+            continue
+        where = f"inline policy {inline.get('name') or index}"
+        violations.extend(check_policy_document(inline["policy"], where))
+    return violations
+
+
+def check_iam_policy_resource(props: Mapping[str, Any]) -> list[str]:
+    """The ``policy`` document of a RolePolicy, Policy, UserPolicy or GroupPolicy."""
+    return check_policy_document(props.get("policy"))
+
+
+def check_log_group_retention(props: Mapping[str, Any]) -> list[str]:
+    """Log groups expire their events (retention set, not 0 = never)."""
+    retention = props.get("retentionInDays")
+    if isinstance(retention, bool) or not isinstance(retention, int) or retention <= 0:
+        return [
+            f"log group must set retentionInDays to a positive number of days, got {retention!r}"
+        ]
+    return []
+
+
+@dataclass(frozen=True)
+class ResourceRule:
+    """A rule checking each resource of the given types on its own."""
+
+    name: str
+    types: frozenset[str]
+    check: Callable[[Mapping[str, Any]], list[str]]
+    description: str
+
+
+RESOURCE_RULES: tuple[ResourceRule, ...] = (
+    ResourceRule(
+        "s3-encryption-by-default",
+        ENCRYPTION_TYPES,
+        check_encryption,
+        "S3 default encryption applies SSE-S3 or SSE-KMS.",
+    ),
+    ResourceRule(
+        "s3-versioning-enabled",
+        VERSIONING_TYPES,
+        check_versioning,
+        "S3 bucket versioning is Enabled.",
+    ),
+    ResourceRule(
+        "s3-public-access-fully-blocked",
+        PUBLIC_ACCESS_BLOCK_TYPES,
+        check_public_access_block,
+        "S3 public access blocks: all four on.",
+    ),
+    ResourceRule(
+        "s3-bucket-owner-enforced",
+        OWNERSHIP_TYPES,
+        check_ownership_controls,
+        "S3 object ownership is BucketOwnerEnforced (ACLs disabled).",
+    ),
+    ResourceRule(
+        "s3-bucket-policy-tls-only",
+        BUCKET_POLICY_TYPES,
+        check_tls_only_bucket_policy,
+        "S3 bucket policies deny requests made without TLS.",
+    ),
+    ResourceRule(
+        "lambda-permission-s3-source-account",
+        LAMBDA_PERMISSION_TYPES,
+        check_lambda_permission,
+        "Lambda permissions for S3 name the source account and bucket.",
+    ),
+    ResourceRule(
+        "iam-no-wildcard-in-role-inline-policies",
+        ROLE_TYPES,
+        check_role_inline_policies,
+        "IAM role inline policies allow no wildcard action and no '*' resource.",
+    ),
+    ResourceRule(
+        "iam-no-wildcard-in-policies",
+        POLICY_DOCUMENT_TYPES,
+        check_iam_policy_resource,
+        "IAM policies allow no wildcard action and no '*' resource.",
+    ),
+    ResourceRule(
+        "log-group-retention",
+        LOG_GROUP_TYPES,
+        check_log_group_retention,
+        "CloudWatch log groups set a retention period.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class StackResource:
+    """What the stack rules need of one resource: identity, known properties, and the URNs each
+    property depends on."""
+
+    type: str
+    urn: str
+    props: Mapping[str, Any]
+    property_dependencies: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+
+def _bucket_identities(bucket: StackResource) -> set[str]:
+    return {
+        str(value)
+        for value in (bucket.props.get("id"), bucket.props.get("bucket"))
+        if isinstance(value, str) and value
+    }
+
+
+def _belongs_to(companion: StackResource, bucket: StackResource) -> bool:
+    if bucket.urn in companion.property_dependencies.get("bucket", ()):
+        return True
+    target = companion.props.get("bucket")
+    return isinstance(target, str) and target in _bucket_identities(bucket)
+
+
+def buckets_missing_companion(
+    resources: Iterable[StackResource], companion_types: frozenset[str], what: str
+) -> list[tuple[str, str]]:
+    """``(bucket urn, message)`` for every bucket with no companion resource of those types.
+
+    A companion belongs to a bucket when its ``bucket`` property depends on the bucket (known even
+    during preview) or equals the bucket's name or id.
+    """
+    resources = list(resources)
+    companions = [r for r in resources if r.type in companion_types]
+    violations = []
+    for bucket in (r for r in resources if r.type in BUCKET_TYPES):
+        if not any(_belongs_to(companion, bucket) for companion in companions):
+            name = next(iter(sorted(_bucket_identities(bucket))), bucket.urn)
+            violations.append((bucket.urn, f"S3 bucket {name} has no {what}"))
+    return violations
+
+
+@dataclass(frozen=True)
+class StackRule:
+    """A rule requiring every S3 bucket of the stack to have a companion resource."""
+
+    name: str
+    companion_types: frozenset[str]
+    what: str
+
+    def check(self, resources: Iterable[StackResource]) -> list[tuple[str, str]]:
+        """``(bucket urn, message)`` for every bucket lacking the companion."""
+        return buckets_missing_companion(resources, self.companion_types, self.what)
+
+    @property
+    def description(self) -> str:
+        """One line for the policy pack."""
+        return f"Every S3 bucket has a {self.what}."
+
+
+STACK_RULES: tuple[StackRule, ...] = (
+    StackRule("s3-bucket-has-encryption", ENCRYPTION_TYPES, "server-side encryption configuration"),
+    StackRule("s3-bucket-has-versioning", VERSIONING_TYPES, "versioning configuration"),
+    StackRule(
+        "s3-bucket-has-public-access-block", PUBLIC_ACCESS_BLOCK_TYPES, "public access block"
+    ),
+    StackRule("s3-bucket-has-tls-only-policy", BUCKET_POLICY_TYPES, "bucket policy (TLS-only)"),
+    StackRule("s3-bucket-has-ownership-controls", OWNERSHIP_TYPES, "ownership controls"),
+)
+
+
+def check_resource(type_token: str, props: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Violations of every resource rule applying to a resource, by rule name."""
+    return {
+        rule.name: violations
+        for rule in RESOURCE_RULES
+        if type_token in rule.types and (violations := rule.check(props))
+    }
+
+
+def check_stack(resources: Sequence[StackResource]) -> dict[str, list[tuple[str, str]]]:
+    """Violations of every rule (resource and stack rules) over a whole stack, by rule name."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for resource in resources:
+        for name, messages in check_resource(resource.type, resource.props).items():
+            found.setdefault(name, []).extend((resource.urn, message) for message in messages)
+    for rule in STACK_RULES:
+        if violations := rule.check(resources):
+            found[rule.name] = violations
+    return found
