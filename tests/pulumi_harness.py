@@ -60,11 +60,16 @@ class RecordedInvoke:
 
 @dataclass
 class RecordedStack:
-    """Everything one run of the program registered, called and exported."""
+    """Everything one run of the program registered, called and exported.
+
+    ``outputs`` are the stack outputs, resolved; ``registered_outputs`` maps a resource URN to
+    what it passed to ``register_outputs`` (components do; the stack's own are left out).
+    """
 
     resources: list[RecordedResource] = field(default_factory=list)
     invokes: list[RecordedInvoke] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    registered_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def of_type(self, type_token: str) -> list[RecordedResource]:
         """Every resource of one type token, e.g. ``aws:s3/bucket:Bucket``."""
@@ -126,7 +131,14 @@ class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
         self.recorded: list[RecordedResource] = []
+        self.registered_outputs: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        outputs = pulumi.runtime.rpc.deserialize_properties(request.outputs)
+        with self._lock:
+            self.registered_outputs[request.urn] = dict(outputs)
+        return super().RegisterResourceOutputs(request)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
@@ -250,7 +262,14 @@ def run_program(
     if "error" in result:
         raise result["error"]
     return RecordedStack(
-        resources=list(monitor.recorded), invokes=list(mocks.invokes), outputs=result["outputs"]
+        resources=list(monitor.recorded),
+        invokes=list(mocks.invokes),
+        outputs=result["outputs"],
+        registered_outputs={
+            urn: outputs
+            for urn, outputs in monitor.registered_outputs.items()
+            if "::pulumi:pulumi:Stack::" not in urn
+        },
     )
 
 
