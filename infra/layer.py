@@ -45,6 +45,12 @@ class PillowLayer(pulumi.ComponentResource):
         build = build_layer(architecture)
         self.architecture = architecture
         self.build = build
+        source = "from cache" if build.from_cache else f"built in {build.seconds:.1f} s"
+        pulumi.log.info(
+            f"Pillow layer for {architecture} {source}: {build.unzipped_bytes / 1e6:.1f} MB "
+            f"unzipped, {build.zipped_bytes / 1e6:.1f} MB zipped",
+            resource=self,
+        )
         self.layer_version = aws.lambda_.LayerVersion(
             name,
             layer_name=layer_name(name),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from layer.build import LayerBuildError, build_layer
+from layer.build import LayerBuildError, build_layer, main
 from layer.elf import elf_architecture
 from layer.tree import base64_sha256
 
@@ -139,3 +139,13 @@ def test_a_version_without_a_wheel_stops_the_build_with_a_clear_error(tmp_path):
         build_layer("arm64", requirements=requirements, cache_root=tmp_path / "cache")
     assert "pillow==0.0.1" in str(failure.value)
     assert [p.name for p in (tmp_path / "cache").iterdir()] == []
+
+
+def test_cli_builds_and_reports_the_layer(capsys):
+    assert main(["--arch", "arm64"]) == 0
+    build = build_layer("arm64")
+    printed = capsys.readouterr().out
+    assert f"code hash  {build.source_code_hash}" in printed
+    assert f"{build.unzipped_bytes / 1e6:.1f} MB unzipped" in printed
+    with pytest.raises(SystemExit):
+        main(["--arch", "aarch64"])
