@@ -177,7 +177,16 @@ def test_role_inline_policies_and_policy_resources():
 
 @pytest.mark.parametrize(
     ("retention", "ok"),
-    [(14, True), (1, True), (0, False), (None, False), (True, False), ("14", False)],
+    [
+        (14, True),
+        (7.0, True),
+        (1, True),
+        (0, False),
+        (7.5, False),
+        (None, False),
+        (True, False),
+        ("14", False),
+    ],
 )
 def test_log_group_retention(retention, ok):
     assert (rules.check_log_group_retention({"retentionInDays": retention}) == []) is ok

@@ -200,7 +200,9 @@ def check_iam_policy_resource(props: Mapping[str, Any]) -> list[str]:
 def check_log_group_retention(props: Mapping[str, Any]) -> list[str]:
     """Log groups expire their events (retention set, not 0 = never)."""
     retention = props.get("retentionInDays")
-    if isinstance(retention, bool) or not isinstance(retention, int) or retention <= 0:
+    # The engine passes numbers as floats (``7.0``).
+    is_number = isinstance(retention, int | float) and not isinstance(retention, bool)
+    if not is_number or retention <= 0 or retention != int(retention):
         return [
             f"log group must set retentionInDays to a positive number of days, got {retention!r}"
         ]
