@@ -228,7 +228,7 @@ def _upload_suffixes(reader: _Reader) -> tuple[str, ...]:
     if isinstance(value, str):
         text = value.strip()
         try:
-            items = json.loads(text) if text.startswith("[") else text.split(",")
+            items = json.loads(text) if text[:1] in '[{"' else text.split(",")
         except json.JSONDecodeError:
             items = None
     if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):

@@ -147,6 +147,8 @@ BAD_VALUES = [
     ("uploadSuffixes", '[".jpg", "e.jpg"]', "none ending with another"),
     ("uploadSuffixes", '[".jpg", ".jpg"]', "distinct"),
     ("uploadSuffixes", "[.jpg", "a JSON list"),
+    ("uploadSuffixes", '{".jpg": 1}', "a JSON list"),
+    ("uploadSuffixes", ".jpg,", "a JSON list"),
     ("alarmEmail", "ops-at-example.com", "an email address"),
     ("kmsKeyArn", "alias/aws/s3", "a KMS key ARN"),
     ("variants", "not json", "variants is not valid JSON"),
