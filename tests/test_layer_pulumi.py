@@ -1,5 +1,7 @@
 """`PillowLayer` under Pulumi mocks: it publishes the built layer for the stack's architecture."""
 
+import functools
+import os
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -7,12 +9,12 @@ from typing import Any
 import pulumi
 import pytest
 
+import infra.layer
 from infra.layer import PillowLayer
-from layer.build import build_layer
+from layer.build import LayerBuildError, build_layer
 from layer.elf import elf_architecture
 
-pytestmark = pytest.mark.network  # builds the layer (or takes it from .cache/layers)
-
+# Tests marked `network` build the layer (or take it from .cache/layers).
 LAYER_VERSION = "aws:lambda/layerVersion:LayerVersion"
 
 
@@ -59,6 +61,7 @@ def zip_members(path: Path) -> dict[str, bytes]:
         return {name: archive.read(name) for name in archive.namelist()}
 
 
+@pytest.mark.network
 @pytest.mark.parametrize("architecture", ["x86_64", "arm64"])
 def test_layer_version_archive_is_the_built_tree_for_the_architecture(architecture):
     mocks, resolved = publish(architecture)
@@ -88,6 +91,7 @@ def test_layer_version_archive_is_the_built_tree_for_the_architecture(architectu
     assert resolved["layer"].build.architecture == architecture
 
 
+@pytest.mark.network
 def test_switching_architecture_switches_the_layer():
     x86_mocks, _ = publish("x86_64")
     arm_mocks, _ = publish("arm64")
@@ -100,6 +104,7 @@ def test_switching_architecture_switches_the_layer():
     )
 
 
+@pytest.mark.network
 def test_unchanged_layer_keeps_its_hash_across_runs():
     first, _ = publish("arm64")
     second, _ = publish("arm64")
@@ -110,3 +115,14 @@ def test_unchanged_layer_keeps_its_hash_across_runs():
 def test_unknown_architecture_stops_the_program():
     with pytest.raises(ValueError, match="unknown Lambda architecture 'aarch64'"):
         publish("aarch64")
+
+
+def test_a_failed_build_stops_the_program_with_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setattr(
+        infra.layer, "build_layer", functools.partial(build_layer, cache_root=tmp_path)
+    )
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    with pytest.raises(LayerBuildError, match="building the Pillow layer for arm64: no wheel"):
+        publish("arm64")
+    assert list(tmp_path.iterdir()) == []
