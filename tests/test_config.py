@@ -8,10 +8,10 @@ from dataclasses import fields
 import pulumi
 import pytest
 import yaml
-from pulumi_harness import REPO, project_defaults
 
 from function.variant_spec import DEFAULT_VARIANTS, VariantSpec
 from infra.config import ConfigError, Settings, load_settings
+from tests.pulumi_harness import REPO, project_defaults
 
 KEY_TO_FIELD = {
     "environment": "environment",

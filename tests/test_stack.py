@@ -10,7 +10,6 @@ from pathlib import Path
 import pulumi
 import pulumi_aws
 import pytest
-from pulumi_harness import ACCOUNT_ID, RecordedStack, project_defaults, run_program
 
 from function.variant_spec import DEFAULT_VARIANTS, variants_to_json
 from infra.packaging import function_sources
@@ -20,6 +19,7 @@ from infra.policies import (
     processor_policy,
     tls_only_bucket_policy,
 )
+from tests.pulumi_harness import ACCOUNT_ID, RecordedStack, project_defaults, run_program
 
 BUCKET = "aws:s3/bucket:Bucket"
 FUNCTION = "aws:lambda/function:Function"

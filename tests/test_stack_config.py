@@ -4,11 +4,11 @@ registers anything."""
 import json
 
 import pytest
-from pulumi_harness import RecordedStack, project_defaults, run_program
 
 from function.variant_spec import parse_variants, variants_to_json
 from infra.config import ConfigError
 from infra.policies import processor_policy
+from tests.pulumi_harness import RecordedStack, project_defaults, run_program
 
 KMS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 VARIANTS = '[{"suffix": "small", "format": "WEBP", "quality": 70, "max_width": 320}]'
