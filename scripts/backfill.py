@@ -38,7 +38,7 @@ from scripts.backfill_plan import (
 )
 from scripts.progress import ProgressBar
 from scripts.s3_event import s3_object_created_event
-from scripts.stack_outputs import StackOutputsError, load_outputs
+from scripts.stack_outputs import StackOutputsError, load_outputs, region_from_arn
 
 log = logging.getLogger("backfill")
 
@@ -239,14 +239,6 @@ def run_backfill(
             state.save(options.state_path)
     summary.elapsed_s = round(time.monotonic() - started, 3)
     return summary
-
-
-def region_from_arn(arn: str) -> str:
-    """The region field of an ARN (``arn:aws:lambda:REGION:ACCOUNT:function:NAME``)."""
-    parts = arn.split(":")
-    if len(parts) < 4 or not parts[3]:
-        raise ValueError(f"no region in ARN {arn!r}")
-    return parts[3]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -89,3 +89,11 @@ def load_outputs(stack: str | None, outputs_path: str | None) -> dict[str, str]:
     if stack:
         return outputs_from_stack(stack)
     raise StackOutputsError("name a stack (--stack dev) or an outputs file (--outputs FILE|-)")
+
+
+def region_from_arn(arn: str) -> str:
+    """The region field of an ARN (``arn:aws:lambda:REGION:ACCOUNT:function:NAME``)."""
+    parts = arn.split(":")
+    if len(parts) < 4 or not parts[3]:
+        raise StackOutputsError(f"no region in ARN {arn!r}")
+    return parts[3]
