@@ -3,6 +3,8 @@
 An event invoke config (retries, maximum event age) sending failed async events to an encrypted
 SQS queue kept 14 days, the role's permission to send there, CloudWatch alarms on function
 errors and on messages waiting in the queue, and an optional SNS topic emailing the alarms.
+The topic is not encrypted: CloudWatch cannot publish to a topic encrypted with the AWS-managed
+``aws/sns`` key, and the alarm messages carry only alarm names and states.
 """
 
 from __future__ import annotations

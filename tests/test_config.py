@@ -64,6 +64,16 @@ def test_every_setting_has_a_key_declared_in_pulumi_yaml():
     assert all(spec.get("description") for spec in declared.values())
 
 
+def test_project_file_names_the_project_and_its_python_runtime():
+    project = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
+    assert project["name"] == "image-pipeline"
+    assert project["description"]
+    assert project["runtime"] == {
+        "name": "python",
+        "options": {"toolchain": "pip", "virtualenv": ".venv"},
+    }
+
+
 def test_pulumi_yaml_defaults_equal_the_code_defaults():
     defaults = project_defaults()
     assert set(defaults) == set(KEY_TO_FIELD)
