@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import unquote_plus
 
 import boto3
@@ -17,7 +19,9 @@ from function.variant_spec import DEFAULT_VARIANTS, parse_variants, variants_to_
 from scripts import backfill
 from scripts.backfill import BackfillOptions, deployed_variants, run_backfill
 from scripts.backfill_plan import RateLimiter, expected_output_keys
+from scripts.smoke_check import probe_image
 
+FUNCTION_DIR = Path(__file__).resolve().parent.parent / "function"
 REGION = "eu-west-1"
 FUNCTION = "image-pipeline-fn"
 UPLOADS = "uploads-bucket"
@@ -287,3 +291,31 @@ def test_event_time_is_recent(aws, lambda_stub, tmp_path):
     run(options(tmp_path), aws, client)
     when = datetime.strptime(payloads[0]["Records"][0]["eventTime"], "%Y-%m-%dT%H:%M:%S.%fZ")
     assert when.replace(tzinfo=UTC) >= before
+
+
+def test_backfill_events_drive_the_real_handler(aws, lambda_stub, tmp_path, monkeypatch):
+    """The payloads the backfill sends are processed by the real handler; the next run then
+    finds every upload processed and invokes nothing."""
+    client, stubber, payloads = lambda_stub
+    monkeypatch.syspath_prepend(str(FUNCTION_DIR))
+    monkeypatch.setenv("PROCESSED_BUCKET", PROCESSED)
+    handler = importlib.import_module("lambda_function")
+    settings = importlib.import_module("settings").load_settings({"PROCESSED_BUCKET": PROCESSED})
+    storage = importlib.import_module("storage").Storage(aws)
+    for key in ("in/one photo.jpg", "in/ünï.jpg"):
+        upload(aws, key, probe_image())
+    expect_invokes(stubber, 2)
+    run(options(tmp_path), aws, client)
+
+    for payload in payloads:
+        result = handler.handle_event(payload, settings, storage)
+        assert result["rejected"] == []
+        (processed,) = result["processed"]
+        key = unquote_plus(payload["Records"][0]["s3"]["object"]["key"])
+        assert processed["key"] == key
+        assert processed["version_id"] == payload["Records"][0]["s3"]["object"]["versionId"]
+
+    payloads.clear()
+    summary, _ = run(options(tmp_path, fresh=True), aws, client)
+    assert (summary.already_processed, summary.invoked) == (2, 0)
+    assert payloads == []
