@@ -1,0 +1,112 @@
+"""Images, events and output readers shared by the function tests."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+from urllib.parse import quote_plus
+
+from PIL import Image, ImageDraw
+
+UPLOADS = "image-uploads"
+PROCESSED = "image-processed"
+DEFAULT_SUFFIXES = (
+    ("compressed", "jpg"),
+    ("low_quality", "jpg"),
+    ("converted", "webp"),
+    ("converted", "png"),
+    ("thumbnail", "jpg"),
+)
+QUADRANTS = {
+    "top_left": (220, 30, 30),
+    "top_right": (30, 200, 30),
+    "bottom_left": (30, 30, 220),
+    "bottom_right": (240, 240, 240),
+}
+
+
+def encode(image: Image.Image, image_format: str, **options: Any) -> bytes:
+    """``image`` saved as ``image_format`` into bytes."""
+    buffer = io.BytesIO()
+    image.save(buffer, format=image_format, **options)
+    return buffer.getvalue()
+
+
+def photo(size: tuple[int, int] = (640, 400), mode: str = "RGB") -> Image.Image:
+    """A photo-like test image: gradients plus noise, converted to ``mode``."""
+    width, height = size
+    red = Image.linear_gradient("L").resize(size)
+    green = Image.radial_gradient("L").resize(size)
+    noise = Image.effect_noise(size, 40)
+    image = Image.merge("RGB", (red, green, noise))
+    ImageDraw.Draw(image).ellipse((width // 4, height // 4, width // 2, height // 2), fill="orange")
+    return image.convert(mode)
+
+
+def quadrants(size: tuple[int, int]) -> Image.Image:
+    """An upright image in four flat colours, to check orientation by pixels."""
+    width, height = size
+    image = Image.new("RGB", size)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, width // 2 - 1, height // 2 - 1), fill=QUADRANTS["top_left"])
+    draw.rectangle((width // 2, 0, width - 1, height // 2 - 1), fill=QUADRANTS["top_right"])
+    draw.rectangle((0, height // 2, width // 2 - 1, height - 1), fill=QUADRANTS["bottom_left"])
+    draw.rectangle((width // 2, height // 2, width - 1, height - 1), fill=QUADRANTS["bottom_right"])
+    return image
+
+
+def quadrant_colours(image: Image.Image) -> dict[str, tuple[int, ...]]:
+    """The colour at the centre of each quadrant of ``image`` (as RGB)."""
+    rgb = image.convert("RGB")
+    width, height = rgb.size
+    points = {
+        "top_left": (width // 4, height // 4),
+        "top_right": (3 * width // 4, height // 4),
+        "bottom_left": (width // 4, 3 * height // 4),
+        "bottom_right": (3 * width // 4, 3 * height // 4),
+    }
+    return {name: rgb.getpixel(point) for name, point in points.items()}
+
+
+def close(actual: tuple[int, ...], expected: tuple[int, ...], tolerance: int = 24) -> bool:
+    """Whether two colours match channel by channel within ``tolerance``."""
+    return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=True))
+
+
+def record(key: str, bucket: str = UPLOADS, version_id: str | None = None) -> dict[str, Any]:
+    """An S3 ObjectCreated record as S3 sends it (key URL-encoded with ``+`` for spaces)."""
+    obj: dict[str, Any] = {"key": quote_plus(key, safe="/"), "size": 1, "eTag": "0"}
+    if version_id:
+        obj["versionId"] = version_id
+    return {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": "us-east-1",
+        "eventName": "ObjectCreated:Put",
+        "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket}, "object": obj},
+    }
+
+
+def event(*keys: str) -> dict[str, Any]:
+    """An event with one record per key in the upload bucket."""
+    return {"Records": [record(key) for key in keys]}
+
+
+def upload(s3: Any, key: str, data: bytes) -> str | None:
+    """Put ``data`` into the upload bucket; returns the version id (None when unversioned)."""
+    return s3.put_object(Bucket=UPLOADS, Key=key, Body=data).get("VersionId")
+
+
+def read_output(s3: Any, key: str) -> tuple[Image.Image, dict[str, Any]]:
+    """An output from the processed bucket, opened with Pillow, and its HEAD response."""
+    body = s3.get_object(Bucket=PROCESSED, Key=key)["Body"].read()
+    head = s3.head_object(Bucket=PROCESSED, Key=key)
+    image = Image.open(io.BytesIO(body))
+    image.load()
+    return image, head
+
+
+def processed_keys(s3: Any) -> list[str]:
+    """Every key in the processed bucket, sorted."""
+    response = s3.list_objects_v2(Bucket=PROCESSED)
+    return sorted(item["Key"] for item in response.get("Contents", []))
