@@ -108,14 +108,17 @@ def per_photo_ratios(
 
 @dataclass(frozen=True)
 class EncoderResult:
-    """One encoder setting over the corpus: total encode ms and total bytes."""
+    """One encoder setting over the photos: total encode ms, total bytes, and the largest
+    per-photo bytes ratio to the default setting."""
 
     label: str
     ms: float
     size: int
+    worst: float = 1.0
 
 
-def fastest_within(results: Sequence[EncoderResult], max_bytes: float) -> EncoderResult | None:
-    """The fastest setting whose bytes stay at or under ``max_bytes`` (ties: fewer bytes)."""
-    fitting = [r for r in results if r.size <= max_bytes]
+def fastest_within(results: Sequence[EncoderResult], max_ratio: float) -> EncoderResult | None:
+    """The fastest setting whose bytes on every photo stay within ``max_ratio`` of the default's
+    (ties: fewer bytes)."""
+    fitting = [r for r in results if r.worst <= max_ratio]
     return min(fitting, key=lambda r: (r.ms, r.size, r.label)) if fitting else None

@@ -10,7 +10,7 @@ from PIL import Image
 
 from bench.__main__ import target_lines, variant_labels
 from bench.corpus import Photo, scan_jpegs, select_photos
-from bench.encoders import png_settings, spread, webp_settings
+from bench.encoders import jpeg_settings, png_settings, spread, summarize_settings, webp_settings
 from bench.stats import (
     EncoderResult,
     Measurement,
@@ -112,16 +112,30 @@ def test_target_lines_report_met_and_missed():
     assert "peak RSS over baseline vs tutorial: 1.25x (target <= 1.00x: MISSED)" in text
 
 
-def test_fastest_within_budget():
+def test_fastest_within_budget_uses_the_worst_photo():
     results = [
-        EncoderResult("level 1", 10.0, 120),
-        EncoderResult("level 2", 20.0, 105),
-        EncoderResult("level 6", 50.0, 100),
-        EncoderResult("level 3", 20.0, 103),
+        EncoderResult("level 1", 10.0, 120, worst=1.20),
+        EncoderResult("level 2", 20.0, 105, worst=1.09),
+        EncoderResult("level 6", 50.0, 100, worst=1.0),
+        EncoderResult("level 3", 20.0, 103, worst=1.04),
+        EncoderResult("rle", 5.0, 101, worst=1.30),  # small in total, but one photo blows up
     ]
-    assert fastest_within(results, 110).label == "level 3"
-    assert fastest_within(results, 120).label == "level 1"
-    assert fastest_within(results, 99) is None
+    assert fastest_within(results, 1.10).label == "level 3"
+    assert fastest_within(results, 1.05).label == "level 3"
+    assert fastest_within(results, 1.20).label == "level 1"
+    assert fastest_within(results, 0.99) is None
+
+
+def test_summarize_settings_totals_and_worst_ratio():
+    per_photo = {
+        "level 6": [(100.0, 1000), (300.0, 4000)],
+        "level 1": [(20.0, 1100), (60.0, 4040)],
+    }
+    results = {r.label: r for r in summarize_settings(per_photo, "level 6")}
+    assert results["level 6"] == EncoderResult("level 6", 400.0, 5000, 1.0)
+    assert results["level 1"].ms == 80.0
+    assert results["level 1"].size == 5140
+    assert results["level 1"].worst == pytest.approx(1.10)
 
 
 def test_format_table_aligns_and_renders_nan():
@@ -189,6 +203,7 @@ def test_encoder_settings_include_the_defaults_once():
     assert len(png) == len(png_settings())
     assert [label for label, _ in webp_settings()] == [f"method {m}" for m in range(7)]
     assert all(options["quality"] == 80 for _, options in webp_settings())
+    assert dict(jpeg_settings())["default"] == {"quality": 85}
 
 
 def test_measure_counts_runs_and_memory():
