@@ -5,6 +5,12 @@
 stack) is new for every run and one pytest process can run the program many times with
 different config. The mocks answer like AWS would (ARNs, URLs, auto-names) so the program's
 ``apply`` callbacks see realistic values.
+
+    from tests.pulumi_harness import run_program, project_defaults
+    stack = run_program({"memorySize": "2048"})          # bare keys get "image-pipeline:"
+    function = stack.one("aws:lambda/function:Function")
+    function.inputs["memorySize"] == 2048                 # wire names; numbers arrive as floats
+    stack.outputs["function_arn"]                         # stack outputs, resolved
 """
 
 from __future__ import annotations
