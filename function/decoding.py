@@ -78,9 +78,8 @@ def decode(data: bytes, max_pixels: int, planner: DraftPlanner | None = None) ->
         except InvalidImageError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise InvalidImageError(
-                f"image too large (possible decompression bomb): {exc}"
-            ) from exc
+            reason = f"image too large for MAX_PIXELS={max_pixels} (decompression bomb?): {exc}"
+            raise InvalidImageError(reason) from exc
         except Image.UnidentifiedImageError as exc:
             allowed = ", ".join(ALLOWED_FORMATS)
             raise InvalidImageError(f"not a supported image (allowed: {allowed})") from exc

@@ -28,6 +28,14 @@ ENCODER_OPTIONS: dict[str, dict[str, Any]] = {
     "AVIF": {"speed": 8},
 }
 
+# Largest width or height each encoder can write; larger outputs are scaled down to fit.
+MAX_DIMENSION_BY_FORMAT: dict[str, int] = {
+    "JPEG": 65500,
+    "PNG": 2**31 - 1,
+    "WEBP": 16383,
+    "AVIF": 65536,
+}
+
 
 def encode(
     image: Image.Image,

@@ -35,10 +35,22 @@ def scale_for(spec: VariantSpec, source: Size) -> float:
     return min(1.0, *limits)
 
 
-def plan_resize(spec: VariantSpec, source: Size, decoded: Size) -> ResizePlan:
+def plan_resize(
+    spec: VariantSpec, source: Size, decoded: Size, max_dimension: int | None = None
+) -> ResizePlan:
     """Plan ``spec`` for an upright ``source`` that was decoded at ``decoded`` (smaller when JPEG
     DCT scaling was used). ``contain`` keeps the aspect ratio within the bounds; ``cover`` fills
-    the bounds and crops the centre; neither upscales."""
+    the bounds and crops the centre; neither upscales. ``max_dimension`` (the output format's
+    limit) shrinks the result further, keeping its aspect ratio."""
+    plan = _plan(spec, source, decoded)
+    if max_dimension is None or max(plan.size) <= max_dimension:
+        return plan
+    factor = max_dimension / max(plan.size)
+    size = (max(1, math.floor(plan.size[0] * factor)), max(1, math.floor(plan.size[1] * factor)))
+    return ResizePlan(size, plan.box)
+
+
+def _plan(spec: VariantSpec, source: Size, decoded: Size) -> ResizePlan:
     width, height = source
     scale = scale_for(spec, source)
     if spec.fit == "cover" and spec.resizes:

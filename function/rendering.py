@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from colour import FAMILY_BY_FORMAT, ColourImage, Family, for_family, to_working
 from decoding import DecodedImage, DraftPlanner
-from encoders import REDUCING_GAP, RESAMPLE, encode
+from encoders import MAX_DIMENSION_BY_FORMAT, REDUCING_GAP, RESAMPLE, encode
 from geometry import Box, ResizePlan, Size, needed_decode_size, plan_resize
 from metadata import exif_without_location
 from PIL import Image
@@ -65,7 +65,8 @@ class _Renderer:
 
     def pixels_for(self, spec: VariantSpec) -> ColourImage:
         family = FAMILY_BY_FORMAT[spec.format]
-        plan = plan_resize(spec, self._source_size, self._working.image.size)
+        limit = MAX_DIMENSION_BY_FORMAT[spec.format]
+        plan = plan_resize(spec, self._source_size, self._working.image.size, limit)
         if plan.box is None and plan.size == self._working.image.size:
             return self._full(family)
         key = (family, plan.size, plan.box)

@@ -41,6 +41,8 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    # A fresh default session per test: hooks a test registers on it end with the test.
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     with mock_aws():
         client = boto3.client("s3")
         client.create_bucket(Bucket=UPLOADS)
