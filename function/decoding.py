@@ -82,7 +82,9 @@ def decode(data: bytes, max_pixels: int, planner: DraftPlanner | None = None) ->
             raise InvalidImageError(reason) from exc
         except Image.UnidentifiedImageError as exc:
             allowed = ", ".join(ALLOWED_FORMATS)
-            raise InvalidImageError(f"not a supported image (allowed: {allowed})") from exc
+            raise InvalidImageError(
+                f"not a supported image, or its header is corrupt (allowed: {allowed})"
+            ) from exc
         # Decoding is deterministic on the bytes: whatever else a decoder raises on this input it
         # raises again on retry, so it is a property of the upload, not of the environment.
         except Exception as exc:
