@@ -1,0 +1,1 @@
+"""Command-line tools around the pipeline: the local demo and its embedded S3 pipeline."""
