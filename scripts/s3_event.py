@@ -1,4 +1,9 @@
-"""Build the S3 ``ObjectCreated`` notification event the function receives for an upload."""
+"""The S3 ``ObjectCreated`` notification the backfill sends for an existing upload.
+
+Shaped like S3's own (event version 2.1, see :mod:`scripts.s3_notifications`), but marked as a
+backfill: ``configurationId`` and the principal say ``backfill``, so the function's logs tell
+reprocessing from fresh uploads.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus
 
-EVENT_NAME = "ObjectCreated:Put"
+from scripts.s3_notifications import event_name_for, format_event_time
+
 CONFIGURATION_ID = "backfill"
+PRINCIPAL_ID = "backfill"
 
 
 def s3_object_created_event(
@@ -19,19 +26,16 @@ def s3_object_created_event(
     region: str,
     version_id: str | None = None,
     event_time: datetime | None = None,
-    principal_id: str = "backfill",
 ) -> dict[str, Any]:
-    """One-record event shaped like S3's own notification (event version 2.1).
-
-    As in S3's notifications the key is URL-encoded with ``quote_plus`` and the ETag carries no
-    quotes; ``versionId`` is present only for a versioned object (``None`` or ``"null"`` omit it).
-    """
-    when = (event_time or datetime.now(UTC)).astimezone(UTC)
+    """One-record event for ``key``: the key URL-encoded with ``quote_plus`` as S3 does (``/``
+    kept), the ETag without quotes, ``versionId`` only for a versioned object (``None`` and
+    ``"null"`` omit it), ``ObjectCreated:CompleteMultipartUpload`` for a multipart ETag."""
+    when = event_time or datetime.now(UTC)
     obj: dict[str, Any] = {
-        "key": quote_plus(key, safe=""),
+        "key": quote_plus(key, safe="/"),
         "size": size,
         "eTag": etag.strip('"'),
-        "sequencer": f"{int(when.timestamp() * 1_000_000):016X}",
+        "sequencer": f"{int(when.timestamp() * 1_000_000):018X}",
     }
     if version_id and version_id != "null":
         obj["versionId"] = version_id
@@ -41,10 +45,9 @@ def s3_object_created_event(
                 "eventVersion": "2.1",
                 "eventSource": "aws:s3",
                 "awsRegion": region,
-                "eventTime": when.strftime("%Y-%m-%dT%H:%M:%S.")
-                + f"{when.microsecond // 1000:03d}Z",
-                "eventName": EVENT_NAME,
-                "userIdentity": {"principalId": principal_id},
+                "eventTime": format_event_time(when),
+                "eventName": event_name_for(etag),
+                "userIdentity": {"principalId": PRINCIPAL_ID},
                 "requestParameters": {"sourceIPAddress": "127.0.0.1"},
                 "responseElements": {},
                 "s3": {
@@ -52,7 +55,7 @@ def s3_object_created_event(
                     "configurationId": CONFIGURATION_ID,
                     "bucket": {
                         "name": bucket,
-                        "ownerIdentity": {"principalId": principal_id},
+                        "ownerIdentity": {"principalId": PRINCIPAL_ID},
                         "arn": f"arn:aws:s3:::{bucket}",
                     },
                     "object": obj,

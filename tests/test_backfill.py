@@ -209,7 +209,7 @@ def test_listing_is_paginated_and_skips_deleted_objects(aws, lambda_stub, tmp_pa
     assert summary.listed == 6
     assert keys_of(payloads) == [f"p/{index}.jpg" for index in range(6)]
     latest = aws.head_object(Bucket=UPLOADS, Key="p/0.jpg")["VersionId"]
-    (first,) = [p for p in payloads if p["Records"][0]["s3"]["object"]["key"] == "p%2F0.jpg"]
+    (first,) = [p for p in payloads if p["Records"][0]["s3"]["object"]["key"] == "p/0.jpg"]
     assert first["Records"][0]["s3"]["object"]["versionId"] == latest
 
 

@@ -119,7 +119,7 @@ def test_event_is_shaped_like_s3s_notification():
     assert record["awsRegion"] == "eu-west-1"
     assert record["eventTime"] == "2026-01-02T03:04:05.678Z"
     obj = record["s3"]["object"]
-    assert obj["key"] == "dir%2Fmy+photo%2B%C3%BC.jpg"
+    assert obj["key"] == "dir/my+photo%2B%C3%BC.jpg"
     assert unquote_plus(obj["key"]) == key
     assert obj["versionId"] == "3HL4kqtJlcpXroDTDmJ"
     assert obj["eTag"] == "d41d8cd98f00b204e9800998ecf8427e"
@@ -133,6 +133,10 @@ def test_event_is_shaped_like_s3s_notification():
         bucket="b", key="k", size=1, etag="e", region="r", version_id="null"
     )
     assert "versionId" not in unversioned["Records"][0]["s3"]["object"]
+    multipart = s3_object_created_event(
+        bucket="b", key="k", size=1, etag='"abc-3"', region="r", version_id="v"
+    )
+    assert multipart["Records"][0]["eventName"] == "ObjectCreated:CompleteMultipartUpload"
 
 
 def test_progress_bar_writes_a_line_per_tenth_when_not_a_terminal():
