@@ -31,6 +31,7 @@ WORKING_MODES = frozenset({"L", "LA", "RGB", "RGBA"})
 PROFILE_SPACE_BY_MODE = {"L": b"GRAY", "LA": b"GRAY", "RGB": b"RGB ", "RGBA": b"RGB "}
 _DIRECT = {"1": "L", "La": "LA", "RGBa": "RGBA", "RGBX": "RGB"}
 WHITE = {"L": 255, "RGB": (255, 255, 255)}
+OPAQUE_MODE = {"LA": "L", "RGBA": "RGB"}
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
@@ -52,9 +53,10 @@ def profile_space(icc_profile: bytes | None) -> bytes | None:
 def to_working(image: Image.Image) -> ColourImage:
     """Convert a decoded image of any mode to 8-bit L, LA, RGB or RGBA, once.
 
-    Palette and tRNS transparency become alpha, 16-bit and 32-bit greyscale are rescaled (not
-    clipped), CMYK goes to sRGB. The result carries no ``info`` so nothing from the source (EXIF,
-    XMP, comments, text chunks) reaches an encoder by accident.
+    Palette and tRNS transparency become alpha, an alpha channel that is opaque everywhere is
+    dropped, 16-bit and 32-bit greyscale are rescaled (not clipped), CMYK goes to sRGB. The
+    result carries no ``info``, so nothing from the source (EXIF, XMP, comments, text chunks)
+    reaches an encoder by accident.
     """
     icc = image.info.get("icc_profile") or None
     space = profile_space(icc)
@@ -71,6 +73,8 @@ def to_working(image: Image.Image) -> ColourImage:
         working = _rescale_to_l(image)
     else:
         working = image.convert("RGB")
+    if working.mode in OPAQUE_MODE and working.getchannel("A").getextrema()[0] == 255:
+        working = working.convert(OPAQUE_MODE[working.mode])  # an alpha channel with no effect
     if PROFILE_SPACE_BY_MODE.get(working.mode) != profile_space(icc):
         icc = None
     working.info = {}
@@ -98,7 +102,7 @@ def _with_alpha(image: Image.Image) -> str:
 
 
 def _flatten_onto_white(image: Image.Image) -> Image.Image:
-    opaque_mode = "L" if image.mode == "LA" else "RGB"
+    opaque_mode = OPAQUE_MODE[image.mode]
     background = Image.new(opaque_mode, image.size, WHITE[opaque_mode])
     background.paste(image, (0, 0), image)
     return background

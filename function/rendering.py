@@ -41,16 +41,34 @@ def draft_planner(variants: tuple[VariantSpec, ...]) -> DraftPlanner:
 def render_variants(
     decoded: DecodedImage, variants: Sequence[VariantSpec], *, keep_exif: bool = False
 ) -> list[RenderedVariant]:
-    """Encode each variant of ``decoded`` (in the order given); raises whatever Pillow raises."""
+    """Encode each variant of ``decoded``, returned in the order given; raises whatever Pillow
+    raises.
+
+    Consumes ``decoded``: its image is closed once converted to the working mode. Variants are
+    rendered grouped by colour family (full size first), and each family's images are released
+    after its last variant, so at most one converted full-size copy exists at a time.
+    """
     exif = exif_without_location(decoded.image) if keep_exif else None
-    renderer = _Renderer(to_working(decoded.image), decoded.source_size)
-    order = sorted(range(len(variants)), key=lambda index: variants[index].resizes)
+    working = to_working(decoded.image)
+    if working.image is not decoded.image:
+        decoded.image.close()
+    renderer = _Renderer(working, decoded.source_size)
+    families = [FAMILY_BY_FORMAT[spec.format] for spec in variants]
+    first_seen = {family: families.index(family) for family in families}
+    order = sorted(
+        range(len(variants)),
+        key=lambda index: (first_seen[families[index]], variants[index].resizes),
+    )
+    last_of_family = {families[index]: index for index in order}
     rendered: dict[int, RenderedVariant] = {}
     for index in order:
         spec = variants[index]
         pixels = renderer.pixels_for(spec)
         data = encode(pixels.image, spec.format, spec.quality, pixels.icc_profile, exif)
         rendered[index] = RenderedVariant(spec, data, *pixels.image.size)
+        del pixels
+        if last_of_family[families[index]] == index:
+            renderer.release(families[index])
     return [rendered[index] for index in range(len(variants))]
 
 
@@ -77,6 +95,11 @@ class _Renderer:
             else:
                 self._families[key] = for_family(self._resize_working(plan), family)
         return self._families[key]
+
+    def release(self, family: Family) -> None:
+        """Drop every cached image of ``family`` (the working image itself stays)."""
+        for key in [key for key in self._families if key[0] == family]:
+            del self._families[key]
 
     def _full(self, family: Family) -> ColourImage:
         key = (family, None, None)

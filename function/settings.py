@@ -12,15 +12,18 @@ from dataclasses import dataclass
 from variant_spec import VariantSpec, parse_variants
 
 DEFAULT_MEMORY_MB = 1024
-# Memory the runtime, Python, boto3 and Pillow use before any image is touched, plus room for the
-# downloaded upload and the encoded outputs (measured ~110 MB resident after a warm invocation).
-RESERVED_MB = 256
-# Peak bytes of memory per source pixel while rendering the default variants, measured at 16 on
-# a 20 MP RGBA PNG and 12 on a 20 MP JPEG, rounded up for margin.
-BYTES_PER_PIXEL = 24
-# The downloaded object is held in memory once; a sixteenth of the function's memory leaves it
-# small next to the decoded pixels.
+# Resident memory of the runtime, Python, boto3 and Pillow before any image is touched (measured
+# ~60 MB locally after importing the handler; the Lambda runtime adds its own), with room to spare.
+BASELINE_MB = 128
+# Peak memory per source pixel above that baseline while rendering the default variants, measured
+# on 20 MP sources: 25 B/px for an RGBA PNG (WebP's lossless alpha encoder dominates), 11 for a
+# CMYK JPEG, 10 for an RGB JPEG; 28 leaves a margin of a tenth over the worst case.
+BYTES_PER_PIXEL = 28
+# The downloaded object is held in memory; a sixteenth of the function's memory keeps it small
+# next to the decoded pixels (64 MiB at 1024 MB).
 INPUT_FRACTION = 16
+# Below this a default MAX_PIXELS would reject ordinary photos: the memory is too small.
+MIN_DEFAULT_PIXELS = 1_000_000
 MEBIBYTE = 1024 * 1024
 TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
 FALSE_VALUES = frozenset({"", "0", "false", "no", "off"})
@@ -47,10 +50,11 @@ def default_max_input_bytes(memory_mb: int) -> int:
     return memory_mb * MEBIBYTE // INPUT_FRACTION
 
 
-def default_max_pixels(memory_mb: int) -> int:
-    """Default ``MAX_PIXELS``: what fits in memory after the reserve, at the measured worst case
-    per pixel (33.5 MP at 1024 MB, 117 MP at 3008 MB)."""
-    return max(0, memory_mb - RESERVED_MB) * MEBIBYTE // BYTES_PER_PIXEL
+def default_max_pixels(memory_mb: int, max_input_bytes: int) -> int:
+    """Default ``MAX_PIXELS``: the memory left after the baseline and the downloaded object, at
+    the measured worst case per pixel (31.2 MP at 1024 MB, 100.8 MP at 3008 MB)."""
+    available = memory_mb * MEBIBYTE - BASELINE_MB * MEBIBYTE - max_input_bytes
+    return max(0, available) // BYTES_PER_PIXEL
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -63,17 +67,20 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     except ValueError as exc:
         raise ConfigError(f"VARIANTS: {exc}") from exc
     memory_mb = _positive_int(environ, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", DEFAULT_MEMORY_MB)
-    if memory_mb <= RESERVED_MB:
-        raise ConfigError(
-            f"AWS_LAMBDA_FUNCTION_MEMORY_SIZE must be above {RESERVED_MB} MB, got {memory_mb}"
-        )
+    max_input_bytes = _positive_int(environ, "MAX_INPUT_BYTES", default_max_input_bytes(memory_mb))
+    max_pixels = _positive_int(environ, "MAX_PIXELS", 0)
+    if not max_pixels:
+        max_pixels = default_max_pixels(memory_mb, max_input_bytes)
+        if max_pixels < MIN_DEFAULT_PIXELS:
+            raise ConfigError(
+                f"AWS_LAMBDA_FUNCTION_MEMORY_SIZE={memory_mb} leaves room for only {max_pixels} "
+                "pixels per image: give the function more memory or set MAX_PIXELS"
+            )
     return Settings(
         processed_bucket=bucket,
         variants=variants,
-        max_input_bytes=_positive_int(
-            environ, "MAX_INPUT_BYTES", default_max_input_bytes(memory_mb)
-        ),
-        max_pixels=_positive_int(environ, "MAX_PIXELS", default_max_pixels(memory_mb)),
+        max_input_bytes=max_input_bytes,
+        max_pixels=max_pixels,
         keep_exif=_boolean(environ, "KEEP_EXIF"),
         memory_mb=memory_mb,
     )

@@ -24,10 +24,15 @@ def test_settings_defaults_are_sized_from_the_function_memory():
     defaults = load_settings({"PROCESSED_BUCKET": "out"})
     assert defaults.memory_mb == 1024 and defaults.variants == DEFAULT_VARIANTS
     assert defaults.max_input_bytes == 64 * MIB == default_max_input_bytes(1024)
-    assert defaults.max_pixels == (1024 - 256) * MIB // 24 == default_max_pixels(1024)
+    assert (
+        defaults.max_pixels == (1024 - 128 - 64) * MIB // 28 == default_max_pixels(1024, 64 * MIB)
+    )
+    assert 31_000_000 < defaults.max_pixels < 31_200_000
     assert not defaults.keep_exif
     bigger = load_settings({"PROCESSED_BUCKET": "out", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "3008"})
     assert bigger.max_pixels > 3 * defaults.max_pixels
+    fewer = load_settings({"PROCESSED_BUCKET": "out", "MAX_INPUT_BYTES": str(320 * MIB)})
+    assert fewer.max_pixels == (1024 - 128 - 320) * MIB // 28  # the download leaves less room
     explicit = load_settings(
         {
             "PROCESSED_BUCKET": "out",
@@ -48,6 +53,10 @@ def test_settings_errors_name_the_variable():
         )
     with pytest.raises(ConfigError, match="MAX_PIXELS"):
         load_settings({"PROCESSED_BUCKET": "b", "MAX_PIXELS": "0"})
+    with pytest.raises(ConfigError, match="AWS_LAMBDA_FUNCTION_MEMORY_SIZE=160"):
+        load_settings({"PROCESSED_BUCKET": "b", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "160"})
+    small = {"PROCESSED_BUCKET": "b", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "160", "MAX_PIXELS": "9"}
+    assert load_settings(small).max_pixels == 9
 
 
 def test_records_are_decoded_and_classified():
@@ -171,6 +180,14 @@ def test_to_working_applies_trns_transparency_and_clears_info():
     assert opaque.mode == "L" and opaque.getpixel((0, 0)) == 255
     colour = for_family(working, "colour").image
     assert colour.mode == "RGBA" and colour.getpixel((1, 0)) == (200, 200, 200, 255)
+
+
+def test_an_alpha_channel_opaque_everywhere_is_dropped():
+    assert to_working(Image.new("RGBA", (4, 4), (1, 2, 3, 255))).image.mode == "RGB"
+    assert to_working(Image.new("LA", (4, 4), (9, 255))).image.mode == "L"
+    translucent = Image.new("RGBA", (4, 4), (1, 2, 3, 255))
+    translucent.putpixel((3, 3), (1, 2, 3, 254))
+    assert to_working(translucent).image.mode == "RGBA"
 
 
 def test_exif_without_location_keeps_camera_and_date_only():
