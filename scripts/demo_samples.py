@@ -1,0 +1,121 @@
+"""The demo's sample images, drawn with Pillow at first run and cached (no binaries in the repo).
+
+Each sample exercises something the function must get right: a photo-like JPEG stored sideways
+with an EXIF orientation (its variants must come out upright, 1200x800), a PNG with an alpha
+channel and a space in its name (URL-encoded key in the event), a palette GIF with transparency,
+and a file that is not an image at all (the page shows it rejected, with the reason).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFilter
+
+logger = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# Bump the version when a sample changes so old caches are not reused.
+CACHE_DIR = REPO_ROOT / ".cache" / "demo-samples-v1"
+ORIENTATION_TAG = 0x0112
+ROTATE_90_CW = 6  # EXIF orientation: display = stored pixels rotated 90 degrees clockwise
+PHOTO_SIZE = (1200, 800)
+SEED = 20240611
+
+
+def harbour_photo() -> Image.Image:
+    """A photo-like dusk scene (sky gradient, sun, hills, textured water with grain), upright."""
+    width, height = PHOTO_SIZE
+    rng = random.Random(SEED)  # noqa: S311 (drawing, not security)
+    sky = Image.linear_gradient("L").resize((width, height))
+    top, bottom = (38, 44, 110), (250, 160, 90)
+    image = Image.merge(
+        "RGB",
+        [
+            sky.point(lambda v, a=a, b=b: a + (b - a) * v // 255)
+            for a, b in zip(top, bottom, strict=True)
+        ],
+    )
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((760, 330, 900, 470), fill=(255, 214, 120))
+    horizon = int(height * 0.62)
+    for layer, colour in enumerate(((70, 60, 90), (45, 40, 70))):
+        points = [(0, height)]
+        for x in range(0, width + 40, 40):
+            points.append((x, horizon - 60 + layer * 40 - rng.randint(0, 70)))
+        points.append((width, height))
+        draw.polygon(points, fill=colour)
+    draw.rectangle((0, horizon, width, height), fill=(30, 50, 85))
+    for _ in range(900):
+        x, y = rng.randrange(width), rng.randrange(horizon, height)
+        length = rng.randint(6, 40)
+        shade = rng.randint(60, 200)
+        draw.line((x, y, x + length, y), fill=(shade, shade // 2 + 40, 90), width=1)
+    image = image.filter(ImageFilter.GaussianBlur(1.2))
+    grain = Image.effect_noise((width, height), 18).convert("RGB")
+    return Image.blend(image, grain, 0.08)
+
+
+def write_sideways_jpeg(image: Image.Image, path: Path) -> None:
+    """Save ``image`` as a camera would when held upright: pixels rotated, EXIF orientation 6."""
+    stored = image.transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[ORIENTATION_TAG] = ROTATE_90_CW
+    stored.save(path, "JPEG", quality=92, exif=exif)
+
+
+def alpha_logo() -> Image.Image:
+    """An RGBA badge on a fully transparent background, with a half-transparent ring."""
+    image = Image.new("RGBA", (640, 480), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((120, 40, 520, 440), fill=(20, 140, 220, 128))
+    draw.ellipse((190, 110, 450, 370), fill=(250, 250, 250, 255))
+    draw.polygon([(260, 160), (260, 320), (400, 240)], fill=(230, 60, 80, 255))
+    return image
+
+
+def palette_gif() -> Image.Image:
+    """A 16-colour palette image with a transparent index, as GIF stores it."""
+    image = Image.new("P", (480, 320), 0)
+    palette = [0, 0, 0]
+    for index in range(1, 16):
+        palette += [index * 16, 255 - index * 12, (index * 53) % 256]
+    image.putpalette(palette)
+    draw = ImageDraw.Draw(image)
+    for index in range(1, 16):
+        inset = index * 9
+        draw.rectangle((inset, inset, 480 - inset, 320 - inset), fill=index)
+    image.info["transparency"] = 0
+    return image
+
+
+def _save(image: Image.Image, path: Path, fmt: str) -> None:
+    image.save(path, fmt)
+
+
+SAMPLES: dict[str, Callable[[Path], None]] = {
+    "harbour-dusk.jpg": lambda path: write_sideways_jpeg(harbour_photo(), path),
+    "badge with alpha.png": lambda path: _save(alpha_logo(), path, "PNG"),
+    "palette.gif": lambda path: palette_gif().save(path, "GIF", transparency=0),
+    "not-an-image.jpg": lambda path: path.write_bytes(
+        b"\xff\xd8\xff\xe0 this is not really a JPEG: the demo shows it rejected\n"
+    ),
+}
+
+
+def sample_paths(cache_dir: Path = CACHE_DIR) -> list[Path]:
+    """Paths of the sample images, generating any that are missing into ``cache_dir``."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, write in SAMPLES.items():
+        path = cache_dir / name
+        if not path.is_file():
+            partial = path.with_name(path.name + ".partial")
+            write(partial)
+            partial.replace(path)
+            logger.info("generated sample %s", path)
+        paths.append(path)
+    return paths
