@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -105,6 +106,9 @@ def test_target_lines_report_met_and_missed():
     text = "\n".join(target_lines(ms))
     assert "CPU speed-up vs tutorial: 5.00x (target >= 4x: met)" in text
     assert "CPU speed-up vs pyvips: 1.50x (target > 1x: met)" in text
+    assert "moto S3 time taken out: 5.00x" in text  # no S3 time recorded
+    ms[0] = replace(ms[0], s3_ms=37.5)
+    assert "moto S3 time taken out: 8.00x" in "\n".join(target_lines(ms))
     ms[0] = measurement("project", "a", 200.0, 1200, 25.0)
     text = "\n".join(target_lines(ms))
     assert "CPU speed-up vs tutorial: 2.50x (target >= 4x: MISSED)" in text
