@@ -295,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
             fresh=args.fresh,
         )
         summary = run_backfill(options, s3, lambda_client, variants)
+    except KeyboardInterrupt:
+        print("backfill interrupted: the state file is saved, run again to resume", file=sys.stderr)
+        return 130
     except (StackOutputsError, ValueError, ClientError, BotoCoreError) as exc:
         print(f"backfill failed: {exc}", file=sys.stderr)
         return 2

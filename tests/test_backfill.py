@@ -319,3 +319,36 @@ def test_backfill_events_drive_the_real_handler(aws, lambda_stub, tmp_path, monk
     summary, _ = run(options(tmp_path, fresh=True), aws, client)
     assert (summary.already_processed, summary.invoked) == (2, 0)
     assert payloads == []
+
+
+def test_an_interrupted_run_saves_its_state_and_the_next_resumes(aws, lambda_stub, tmp_path):
+    client, stubber, payloads = lambda_stub
+    for index in range(4):
+        upload(aws, f"i{index}.jpg")
+    calls = []
+
+    class InterruptingLimiter(RateLimiter):
+        def acquire(self) -> float:
+            calls.append(1)
+            if len(calls) == 3:
+                raise KeyboardInterrupt
+            return 0.0
+
+    expect_invokes(stubber, 2)
+    with pytest.raises(KeyboardInterrupt):
+        run_backfill(
+            options(tmp_path),
+            aws,
+            client,
+            DEFAULT_VARIANTS,
+            limiter=InterruptingLimiter(1),
+            progress_stream=io.StringIO(),
+        )
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert sorted(state["done"]) == ["i0.jpg", "i1.jpg"]
+
+    payloads.clear()
+    expect_invokes(stubber, 2)
+    summary, _ = run(options(tmp_path), aws, client)
+    assert (summary.already_done, summary.invoked) == (2, 2)
+    assert keys_of(payloads) == ["i2.jpg", "i3.jpg"]
