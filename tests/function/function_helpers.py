@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -110,3 +111,37 @@ def processed_keys(s3: Any) -> list[str]:
     """Every key in the processed bucket, sorted."""
     response = s3.list_objects_v2(Bucket=PROCESSED)
     return sorted(item["Key"] for item in response.get("Contents", []))
+
+
+def linear_grey_profile() -> bytes:
+    """A minimal ICC v2 greyscale display profile with a linear tone curve (gamma 1.0), built
+    from the ICC specification: mid-grey 128 in it is about 188 in sRGB."""
+
+    def s15(value: float) -> bytes:
+        return struct.pack(">i", round(value * 65536))
+
+    d50 = s15(0.9642) + s15(1.0) + s15(0.8249)
+    text = b"linear grey\x00"
+    tags = [
+        (b"desc", b"desc" + bytes(4) + struct.pack(">I", len(text)) + text + bytes(12 + 67 - 1)),
+        (b"wtpt", b"XYZ " + bytes(4) + d50),
+        (b"kTRC", b"curv" + bytes(4) + struct.pack(">IH", 1, 256) + bytes(2)),
+    ]
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = b"", b""
+    for signature, body in tags:
+        data += bytes(-(offset + len(data)) % 4)
+        table += signature + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    header = (
+        struct.pack(">I", offset + len(data))
+        + bytes(4)
+        + struct.pack(">I", 0x02100000)
+        + b"mntrGRAYXYZ "
+        + bytes(12)
+        + b"acsp"
+        + bytes(28)
+        + d50
+        + bytes(48)
+    )
+    return header + struct.pack(">I", len(tags)) + table + data

@@ -15,6 +15,7 @@ from function_helpers import (
     close,
     encode,
     event,
+    linear_grey_profile,
     photo,
     quadrant_colours,
     quadrants,
@@ -242,6 +243,21 @@ def test_icc_profile_is_kept_on_every_output(s3, load_handler):
     png, _ = read_output(s3, "icc_p.png")
     # Lossless output of the decoded pixels, untouched by any colour conversion.
     assert png.tobytes() == Image.open(io.BytesIO(source)).convert("RGB").tobytes()
+
+
+def test_greyscale_profile_kept_on_grey_outputs_and_converted_for_rgb_only_formats(s3, handler):
+    profile = linear_grey_profile()
+    upload(s3, "scan.png", encode(Image.new("L", (32, 32), 128), "PNG", icc_profile=profile))
+
+    handler.lambda_handler(event("scan.png"), None)
+
+    for key in ("scan_compressed.jpg", "scan_converted.png"):
+        image, _ = read_output(s3, key)
+        assert image.mode == "L" and image.info.get("icc_profile") == profile, key
+        assert abs(image.getpixel((16, 16)) - 128) <= 1
+    webp, _ = read_output(s3, "scan_converted.webp")
+    assert not webp.info.get("icc_profile")  # converted to sRGB, which untagged means
+    assert close(webp.convert("RGB").getpixel((16, 16)), (188, 188, 188), 3)
 
 
 def exif_with_gps() -> Image.Exif:
