@@ -7,6 +7,7 @@ over real HTTP with dummy credentials: it is the same S3 API the deployed stack 
 
 from __future__ import annotations
 
+import http.client
 import logging
 import socket
 from dataclasses import dataclass
@@ -73,8 +74,10 @@ class BucketNames:
 class LocalS3:
     """Embedded moto S3 server on loopback, used as a context manager.
 
-    ``port=0`` (the default) lets the operating system pick a free port; a busy or forbidden port
-    raises :class:`PortUnavailableError` with a message meant for a person.
+    Moto keeps one state per process: the endpoint starts empty and is emptied when stopped, and
+    only one should run at a time in a process. ``port=0`` (the default) lets the operating system
+    pick a free port; a busy or forbidden port raises :class:`PortUnavailableError` with a message
+    meant for a person.
     """
 
     def __init__(self, port: int = 0, region: str = DEFAULT_REGION) -> None:
@@ -101,11 +104,26 @@ class LocalS3:
             raise PortUnavailableError(_port_message(self.requested_port, str(server.start_error)))
         self._server = server
         self.port = server.get_host_and_port()[1]
+        self.reset()
         logger.info("embedded S3 endpoint listening on %s", self.endpoint_url)
 
+    def reset(self) -> None:
+        """Forget every bucket and object (moto's ``/moto-api/reset``). Moto keeps its state per
+        process, so this is what makes each started endpoint begin empty."""
+        connection = http.client.HTTPConnection(LOOPBACK, self.port, timeout=10)
+        try:
+            connection.request("POST", "/moto-api/reset")
+            response = connection.getresponse()
+            response.read()
+        finally:
+            connection.close()
+        if response.status != 200:
+            raise RuntimeError(f"resetting the embedded S3 endpoint failed: HTTP {response.status}")
+
     def stop(self) -> None:
-        """Stop the server (idempotent)."""
+        """Empty and stop the server (idempotent)."""
         if self._server is not None:
+            self.reset()
             self._server.stop()
             logger.info("embedded S3 endpoint on port %s stopped", self.port)
         self._server = None
