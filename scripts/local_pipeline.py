@@ -319,7 +319,9 @@ class LocalPipeline:
         ]
         with self._lock:
             fresh = [v for v in versions if (v["Key"], v.get("VersionId")) not in self._delivered]
-        return sorted(fresh, key=lambda v: v["LastModified"])
+        # S3 lists each key's versions newest first and LastModified has one-second resolution:
+        # reversing before the stable sort keeps a key's versions in upload order.
+        return sorted(reversed(fresh), key=lambda v: v["LastModified"])
 
     def deliver_pending(self) -> list[Delivery]:
         """Deliver an event for each pending object version (one poll of the watch mode)."""
