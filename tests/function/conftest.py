@@ -6,16 +6,14 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
-from function_helpers import PROCESSED, UPLOADS
+from function_helpers import FUNCTION_DIR, PROCESSED, UPLOADS
 from moto import mock_aws
 
-FUNCTION_DIR = Path(__file__).resolve().parents[2] / "function"
 if str(FUNCTION_DIR) not in sys.path:
     sys.path.insert(0, str(FUNCTION_DIR))
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import struct
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
 from PIL import Image, ImageDraw
 
+FUNCTION_DIR = Path(__file__).resolve().parents[2] / "function"
 UPLOADS = "image-uploads"
 PROCESSED = "image-processed"
 DEFAULT_SUFFIXES = (

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import struct
+import sys
 import zlib
 from typing import Any
 from urllib.parse import unquote
 
 import boto3
-import encoders
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError, EndpointConnectionError
@@ -213,6 +213,7 @@ def test_broken_and_hostile_uploads_are_rejected_among_good_ones(s3, load_handle
 def test_no_partial_outputs_when_a_variant_cannot_be_rendered(s3, load_handler, monkeypatch):
     variants = [{"suffix": "a", "format": "PNG"}, {"suffix": "b", "format": "AVIF"}]
     handler = load_handler(VARIANTS=json.dumps(variants))
+    encoders = sys.modules["encoders"]  # the module the freshly loaded handler renders with
     monkeypatch.setitem(encoders.ENCODER_OPTIONS, "AVIF", {"codec": "no-such-codec"})
     upload(s3, "x.png", encode(photo((50, 40)), "PNG"))
 

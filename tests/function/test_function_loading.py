@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import FUNCTION_DIR
+from function_helpers import FUNCTION_DIR
 
 # What the Lambda Python 3.12 runtime ships (boto3 and its own dependencies, which botocore and
 # dateutil import; certifi only when installed) and the layer adds. ``__mp_main__`` is the
