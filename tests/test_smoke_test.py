@@ -8,9 +8,11 @@ import json
 import time
 from collections.abc import Iterator
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
-from function.variant_spec import parse_variants
+from function.variant_spec import DEFAULT_VARIANTS, parse_variants
 from scripts import smoke_test
 from scripts.local_pipeline import FunctionConfig, LocalPipeline
 from scripts.local_s3 import LocalS3
@@ -126,3 +128,24 @@ def test_cannot_run_without_complete_outputs(tmp_path, capsys):
 
 def test_custom_variants_parse():
     assert [v.suffix for v in parse_variants(CUSTOM_VARIANTS)] == ["card", "wide", "tiny"]
+
+
+def test_variants_come_from_the_deployed_function_or_the_override():
+    client = boto3.client(
+        "lambda", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    with Stubber(client) as stubber:
+        stubber.add_response(
+            "get_function_configuration",
+            {"Environment": {"Variables": {"VARIANTS": CUSTOM_VARIANTS}}},
+            {"FunctionName": "fn"},
+        )
+        stubber.add_client_error(
+            "get_function_configuration", "AccessDeniedException", http_status_code=403
+        )
+        assert smoke_test.variants_for(client, "fn", None) == parse_variants(CUSTOM_VARIANTS)
+        assert smoke_test.variants_for(client, "fn", None) == DEFAULT_VARIANTS
+        assert smoke_test.variants_for(client, "fn", CUSTOM_VARIANTS) == parse_variants(
+            CUSTOM_VARIANTS
+        )
+        stubber.assert_no_pending_responses()
