@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from errors import PermanentError
@@ -70,8 +71,7 @@ def decode(data: bytes, max_pixels: int, planner: DraftPlanner | None = None) ->
     """
     if not data:
         raise InvalidImageError("empty object")
-    Image.MAX_IMAGE_PIXELS = max_pixels
-    with warnings.catch_warnings():
+    with _pillow_pixel_limit(max_pixels), warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             return _decode(data, max_pixels, planner)
@@ -91,6 +91,17 @@ def decode(data: bytes, max_pixels: int, planner: DraftPlanner | None = None) ->
             raise InvalidImageError(
                 f"corrupt or truncated image: {type(exc).__name__}: {exc}"
             ) from exc
+
+
+@contextmanager
+def _pillow_pixel_limit(max_pixels: int) -> Iterator[None]:
+    """Pillow's own decompression-bomb threshold set to ``max_pixels``, restored afterwards."""
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
 
 
 def _decode(data: bytes, max_pixels: int, planner: DraftPlanner | None) -> DecodedImage:

@@ -141,9 +141,12 @@ def test_jpeg_is_decoded_smaller_when_every_variant_is_small():
     assert reduced.image.size == (600, 400)  # libjpeg DCT scaling by 1/4, still >= 3x the output
 
 
-def test_decode_limits():
+def test_decode_limits_leave_pillows_global_threshold_alone():
+    before = Image.MAX_IMAGE_PIXELS
     with pytest.raises(InvalidImageError, match="MAX_PIXELS=5000"):
         decode(encode(Image.new("L", (100, 100)), "PNG"), 5000)
+    assert decode(encode(Image.new("L", (10, 10)), "PNG"), 5000).source_size == (10, 10)
+    assert before == Image.MAX_IMAGE_PIXELS
     with pytest.raises(InvalidImageError, match="empty"):
         decode(b"", 5000)
 
