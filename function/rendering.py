@@ -1,8 +1,9 @@
-"""Render every variant of one decoded image in memory (pure: pixels in, encoded bytes out).
+"""Render every variant of one decoded image in memory (no I/O: pixels in, encoded bytes out).
 
 Conversions and resizes are shared: each colour family (see :mod:`colour`) is derived from the
-decoded image at most once per size, full-size variants are rendered first so that resized
-variants of the same family start from the already converted image.
+decoded image at most once per size. Variants are rendered family by family, full size first, so
+resized variants start from the already converted image and each family's images can be freed
+after its last variant.
 """
 
 from __future__ import annotations
