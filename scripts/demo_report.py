@@ -98,7 +98,7 @@ def _render_upload(result: UploadResult) -> str:
         body = (
             f'<p class="reason">{escape(message or "")}</p>'
             f'<p class="meta">original: <a href="{_href(result.original.path)}">'
-            f"{escape(result.original.label)}</a>, {human_bytes(result.original.size_bytes)}</p>"
+            f"{escape(result.key)}</a>, {human_bytes(result.original.size_bytes)}</p>"
         )
     return f'<section class="upload {status}">{head}{body}</section>'
 
