@@ -15,7 +15,7 @@ STACK ?= dev
 IMAGES ?=
 PREFIX ?=
 
-.PHONY: help venv test lint format demo layer bench smoke backfill clean
+.PHONY: help venv test lint format demo layer bench smoke backfill clean chromium
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,8 +29,17 @@ $(STAMP): requirements.txt requirements-dev.txt .python-version
 
 venv: $(STAMP) ## Create the virtualenv with the pinned dependencies
 
-test: $(STAMP) ## Run the whole test suite
+test: $(STAMP) chromium ## Run the whole test suite
 	$(PY) -m pytest
+
+# Best effort: the demo test opens its page in headless Chromium and skips only that step without it.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+	    echo "Installing Chromium for the demo page test (apt-get)..."; \
+	    ( $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	      --no-install-recommends chromium ) >/dev/null 2>&1 \
+	    || echo "Chromium could not be installed: the demo test will skip its browser step." >&2; }
 
 lint: $(STAMP) ## Lint and check formatting with ruff
 	$(VENV)/bin/ruff check .
