@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from function.variant_spec import parse_variants
 from scripts.demo_report import Picture, UploadResult, human_bytes, render_page, summary_table
 from scripts.demo_samples import sample_paths
 from scripts.local_pipeline import Delivery, FunctionConfig, FunctionLoadError, LocalPipeline
@@ -180,11 +181,6 @@ def to_result(key: str, original: Path, out: Path, delivery: Delivery) -> Upload
 
 def describe_variants(variants_json: str | None) -> str:
     """A one-line description of the variants the function will write."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "function"))
-    try:
-        from variant_spec import parse_variants  # noqa: PLC0415 (lives in function/, as in Lambda)
-    finally:
-        sys.path.pop(0)
     parts = []
     for spec in parse_variants(variants_json):
         bound = f" <= {spec.max_width or '-'}x{spec.max_height or '-'}" if spec.resizes else ""
@@ -197,13 +193,13 @@ def run(args: argparse.Namespace) -> int:
     """Run the demo; returns the exit code (1 if any event failed after its retries)."""
     images = collect_images(args.images, include_samples=not args.no_samples)
     keys = upload_keys(images)
-    out: Path = args.out
-    originals_dir, processed_dir = reset_output(out)
-    config = FunctionConfig(variants_json=args.variants, keep_exif=args.keep_exif)
     try:
         variants_text = describe_variants(args.variants)
     except ValueError as exc:
         raise UsageError(f"--variants: {exc}") from exc
+    out: Path = args.out
+    originals_dir, processed_dir = reset_output(out)
+    config = FunctionConfig(variants_json=args.variants, keep_exif=args.keep_exif)
     print("Starting the embedded S3 endpoint (moto) on 127.0.0.1 ...")
     with LocalS3(port=args.port) as s3:
         print(f"  listening on {s3.endpoint_url}")

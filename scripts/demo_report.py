@@ -147,9 +147,7 @@ def summary_table(results: Sequence[UploadResult]) -> str:
         detail = ""
         if result.status == "processed":
             sizes = sorted(variant.size_bytes for variant in result.variants)
-            detail = f"{human_bytes(result.original.size_bytes)} -> " + (
-                f"{human_bytes(sizes[0])} to {human_bytes(sizes[-1])}" if sizes else "nothing"
-            )
+            detail = f"{human_bytes(result.original.size_bytes)} -> " + _size_range(sizes)
         else:
             detail = (result.reason if result.status == "rejected" else result.error) or ""
             source = "-"
@@ -171,6 +169,14 @@ def summary_table(results: Sequence[UploadResult]) -> str:
         if index == 0:
             lines.append("  ".join("-" * width for width in [*widths, len(row[-1])]))
     return "\n".join(lines)
+
+
+def _size_range(sizes: Sequence[int]) -> str:
+    if not sizes:
+        return "nothing"
+    if sizes[0] == sizes[-1]:
+        return human_bytes(sizes[0])
+    return f"{human_bytes(sizes[0])} to {human_bytes(sizes[-1])}"
 
 
 _STYLE = """

@@ -240,3 +240,12 @@ def test_samples_are_generated_once_with_what_they_exercise(tmp_path: Path) -> N
     stamp = os.stat(paths[0]).st_mtime_ns
     assert sample_paths(tmp_path) == paths
     assert os.stat(paths[0]).st_mtime_ns == stamp  # cached, not redrawn
+
+
+def test_bad_variants_are_a_clear_error_before_anything_is_touched(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    result = run_demo("--out", str(tmp_path), "--variants", '[{"suffix": "x"}]')
+    assert result.returncode == 2
+    assert "--variants: variants[0].format must be one of" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]

@@ -135,3 +135,12 @@ def test_human_bytes() -> None:
     assert human_bytes(1023) == "1023 B"
     assert human_bytes(1536) == "1.5 KB"
     assert human_bytes(5 * 1024 * 1024) == "5.0 MB"
+
+
+def test_summary_of_a_single_variant_gives_its_size_once() -> None:
+    single = UploadResult(
+        key="one.png",
+        original=Picture("original", "originals/one.png", "PNG", 4, 4, 2048),
+        variants=(Picture("small.webp", "processed/one_small.webp", "WEBP", 4, 4, 100),),
+    )
+    assert summary_table([single]).splitlines()[2].endswith("2.0 KB -> 100 B")
