@@ -22,13 +22,14 @@ from typing import Any
 from PIL import Image, ImageChops, ImageStat
 
 from bench.corpus import Photo, load_corpus
-from bench.stats import EncoderResult, fastest_within, ratio
+from bench.stats import EncoderResult, fastest_within, median, ratio
 from bench.table import format_table
 
 ONE_CORE = {1}
-# The full-size PNG is ~90% of the five outputs' bytes and the WebP ~2-5%: a PNG within +5% of
-# Pillow's default and a WebP within +25% keep the total well inside issue 6's +10%.
-PNG_BUDGET = 1.05
+# The full-size PNG is ~85-90% of the five outputs' bytes and the WebP ~5%: a PNG within +8% of
+# Pillow's default and a WebP within +25% (medians over the photos) keep the total inside issue
+# 6's +10%.
+PNG_BUDGET = 1.08
 WEBP_BUDGET = 1.25
 PSNR_SLACK_DB = 0.1
 THUMB_BOX = (150, 150)
@@ -107,17 +108,22 @@ def study_format(
 def summarize_settings(
     per_photo: dict[str, list[tuple[float, int]]], default: str
 ) -> list[EncoderResult]:
-    """Total ms and bytes per setting, and its largest per-photo bytes ratio to ``default``."""
+    """Total ms and bytes per setting, and its median and largest per-photo bytes ratio to
+    ``default``."""
     base = [size for _, size in per_photo[default]]
-    return [
-        EncoderResult(
-            label,
-            sum(ms for ms, _ in runs),
-            sum(size for _, size in runs),
-            max(ratio(size, b) for (_, size), b in zip(runs, base, strict=True)),
+    results = []
+    for label, runs in per_photo.items():
+        ratios = [ratio(size, b) for (_, size), b in zip(runs, base, strict=True)]
+        results.append(
+            EncoderResult(
+                label,
+                sum(ms for ms, _ in runs),
+                sum(size for _, size in runs),
+                median(ratios),
+                max(ratios),
+            )
         )
-        for label, runs in per_photo.items()
-    ]
+    return results
 
 
 def tradeoff_rows(
@@ -132,6 +138,7 @@ def tradeoff_rows(
             r.size,
             ratio(r.ms, base.ms),
             ratio(r.size, base.size),
+            r.typical,
             r.worst,
             quality.get(r.label, math.nan),
         ]
@@ -245,7 +252,7 @@ def main() -> None:
     args = parser.parse_args()
     photos = spread(load_corpus(), args.photos)
     os.sched_setaffinity(0, ONE_CORE)
-    print("Photos:", ", ".join(f"{p.name} ({p.megapixels:.1f} MP)" for p in photos))
+    print("Photos:", ", ".join(f"{p.name} ({p.megapixels:.1f} MP)" for p in photos), flush=True)
     datas = [p.path.read_bytes() for p in photos]
     images = []
     for data in datas:
@@ -253,7 +260,7 @@ def main() -> None:
         image.load()
         images.append(image.convert("RGB") if image.mode != "RGB" else image)
 
-    headers = ["setting", "ms", "bytes", "x ms", "x bytes", "worst x bytes", "PSNR dB"]
+    headers = ["setting", "ms", "bytes", "x ms", "x bytes", "median x", "worst x", "PSNR dB"]
     png, _ = study_format(images, "PNG", png_settings(), PNG_DEFAULT)
     print(f"\nFull-size PNG, totals over {len(images)} photos (one core)")
     print(format_table(headers, tradeoff_rows(png, PNG_DEFAULT, {}), 2))
@@ -270,11 +277,11 @@ def main() -> None:
         WEBP_BUDGET,
     )
     print(
-        f"\nFastest PNG within {PNG_BUDGET:.2f}x of {PNG_DEFAULT}'s bytes on every photo: "
+        f"\nFastest PNG within {PNG_BUDGET:.2f}x of {PNG_DEFAULT}'s bytes (median photo): "
         f"{png_pick.label if png_pick else '-'}"
     )
     print(
-        f"Fastest WebP within {WEBP_BUDGET:.2f}x of {WEBP_DEFAULT}'s bytes on every photo and at "
+        f"Fastest WebP within {WEBP_BUDGET:.2f}x of {WEBP_DEFAULT}'s bytes (median photo) and at "
         f"most {PSNR_SLACK_DB} dB below its PSNR: {webp_pick.label if webp_pick else '-'}"
     )
 

@@ -116,30 +116,31 @@ def test_target_lines_report_met_and_missed():
     assert "peak RSS over baseline vs tutorial: 1.25x (target <= 1.00x: MISSED)" in text
 
 
-def test_fastest_within_budget_uses_the_worst_photo():
+def test_fastest_within_budget_judges_the_median_photo():
     results = [
-        EncoderResult("level 1", 10.0, 120, worst=1.20),
-        EncoderResult("level 2", 20.0, 105, worst=1.09),
-        EncoderResult("level 6", 50.0, 100, worst=1.0),
-        EncoderResult("level 3", 20.0, 103, worst=1.04),
-        EncoderResult("rle", 5.0, 101, worst=1.30),  # small in total, but one photo blows up
+        EncoderResult("level 1", 10.0, 120, typical=1.20, worst=1.3),
+        EncoderResult("level 2", 20.0, 105, typical=1.09, worst=1.2),
+        EncoderResult("level 6", 50.0, 100),
+        EncoderResult("level 3", 20.0, 103, typical=1.04, worst=1.3),
+        EncoderResult("rle", 5.0, 101, typical=1.11, worst=1.12),
     ]
     assert fastest_within(results, 1.10).label == "level 3"
     assert fastest_within(results, 1.05).label == "level 3"
-    assert fastest_within(results, 1.20).label == "level 1"
+    assert fastest_within(results, 1.11).label == "rle"
     assert fastest_within(results, 0.99) is None
 
 
-def test_summarize_settings_totals_and_worst_ratio():
+def test_summarize_settings_totals_median_and_worst_ratio():
     per_photo = {
-        "level 6": [(100.0, 1000), (300.0, 4000)],
-        "level 1": [(20.0, 1100), (60.0, 4040)],
+        "level 6": [(100.0, 1000), (300.0, 4000), (50.0, 100)],
+        "level 1": [(20.0, 1100), (60.0, 4040), (10.0, 150)],
     }
     results = {r.label: r for r in summarize_settings(per_photo, "level 6")}
-    assert results["level 6"] == EncoderResult("level 6", 400.0, 5000, 1.0)
-    assert results["level 1"].ms == 80.0
-    assert results["level 1"].size == 5140
-    assert results["level 1"].worst == pytest.approx(1.10)
+    assert results["level 6"] == EncoderResult("level 6", 450.0, 5100, 1.0, 1.0)
+    assert results["level 1"].ms == 90.0
+    assert results["level 1"].size == 5290
+    assert results["level 1"].typical == pytest.approx(1.10)
+    assert results["level 1"].worst == pytest.approx(1.50)
 
 
 def test_format_table_aligns_and_renders_nan():
