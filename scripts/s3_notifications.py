@@ -14,6 +14,7 @@ from urllib.parse import quote_plus
 
 EVENT_VERSION = "2.1"
 LOCAL_PRINCIPAL = "AWS:LOCALDEMO"
+LOCAL_CONFIGURATION_ID = "image-pipeline-uploads"
 
 
 def object_created_event(
@@ -28,11 +29,14 @@ def object_created_event(
     region: str,
     event_name: str = "ObjectCreated:Put",
     request_id: str = "LOCAL0000000000",
+    principal_id: str = LOCAL_PRINCIPAL,
+    configuration_id: str = LOCAL_CONFIGURATION_ID,
 ) -> dict[str, Any]:
     """One ``ObjectCreated`` notification with a single record, as S3 delivers it.
 
     The key is URL-encoded with ``quote_plus`` (S3 encodes spaces as ``+``); the ETag is given
     without its quotes; ``versionId`` is present only for versioned objects, as in S3.
+    ``principal_id`` and ``configuration_id`` say who sent it (the local demo, a backfill).
     """
     s3_object: dict[str, Any] = {
         "key": quote_plus(key, safe="/"),
@@ -50,7 +54,7 @@ def object_created_event(
                 "awsRegion": region,
                 "eventTime": format_event_time(event_time),
                 "eventName": event_name,
-                "userIdentity": {"principalId": LOCAL_PRINCIPAL},
+                "userIdentity": {"principalId": principal_id},
                 "requestParameters": {"sourceIPAddress": "127.0.0.1"},
                 "responseElements": {
                     "x-amz-request-id": request_id,
@@ -58,10 +62,10 @@ def object_created_event(
                 },
                 "s3": {
                     "s3SchemaVersion": "1.0",
-                    "configurationId": "image-pipeline-uploads",
+                    "configurationId": configuration_id,
                     "bucket": {
                         "name": bucket,
-                        "ownerIdentity": {"principalId": LOCAL_PRINCIPAL},
+                        "ownerIdentity": {"principalId": principal_id},
                         "arn": f"arn:aws:s3:::{bucket}",
                     },
                     "object": s3_object,
