@@ -1,11 +1,11 @@
 """Encoder study: ``python -m bench.encoders [--photos N]``.
 
 On photos of the corpus (decoded once, pinned to one core) it times the full-size PNG encode for
-every zlib level, ``optimize`` and the zlib strategies Pillow exposes (``compress_type``), and the
-WebP encode for every ``method`` at quality 80, then prints the trade-off tables and the fastest
-settings whose output stays within the byte budget. It also times three thumbnail paths (copy +
-``thumbnail``, ``reduce`` + ``resize``, and a second ``draft`` decode) and whether encoding PNG and
-WebP on two threads pays on one core versus two.
+every zlib level, ``optimize``, the zlib strategies Pillow exposes (``compress_type``) and a
+prototype fixed-filter writer (:mod:`bench.pngwriter`); the WebP encode for every ``method`` at
+quality 80; and JPEG q85 with and without Huffman optimisation. It prints the trade-off tables and
+the fastest settings within the byte budgets, times the ways to make the thumbnail, and whether
+encoding the PNG on a second thread pays on one core versus two.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ import io
 import math
 import os
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from PIL import Image, ImageChops, ImageStat
 
+from bench import pngwriter
 from bench.corpus import Photo, load_corpus
 from bench.stats import EncoderResult, fastest_within, median, ratio
 from bench.table import format_table
@@ -35,6 +37,7 @@ PSNR_SLACK_DB = 0.1
 THUMB_BOX = (150, 150)
 ZLIB_STRATEGIES = {1: "Z_FILTERED", 2: "Z_HUFFMAN_ONLY", 3: "Z_RLE", 4: "Z_FIXED"}
 PNG_DEFAULT = "level 6"
+WRITER = "writer"  # marks a setting of the prototype PNG writer (bench.pngwriter)
 WEBP_DEFAULT = "method 4"
 
 
@@ -49,6 +52,18 @@ def png_settings() -> list[tuple[str, dict[str, Any]]]:
             settings.append(
                 (f"level {level} {name}", {"compress_level": level, "compress_type": strategy})
             )
+    for level, strategy in (
+        (1, zlib.Z_DEFAULT_STRATEGY),
+        (2, zlib.Z_DEFAULT_STRATEGY),
+        (1, zlib.Z_RLE),
+    ):
+        name = "" if strategy == zlib.Z_DEFAULT_STRATEGY else f" {ZLIB_STRATEGIES[strategy]}"
+        settings.append(
+            (
+                f"Up filter + zlib {level}{name}",
+                {WRITER: "up", "level": level, "strategy": strategy},
+            )
+        )
     return settings
 
 
@@ -67,7 +82,11 @@ def webp_settings(quality: int = 80) -> list[tuple[str, dict[str, Any]]]:
 
 
 def encode(image: Image.Image, fmt: str, options: dict[str, Any]) -> tuple[float, bytes]:
-    """CPU ms and bytes of one encode."""
+    """CPU ms and bytes of one encode (Pillow's, or the prototype fixed-filter PNG writer)."""
+    if options.get(WRITER) == "up":
+        start = time.process_time()
+        data = pngwriter.encode_up(image, options["level"], options["strategy"])
+        return (time.process_time() - start) * 1000, data
     buffer = io.BytesIO()
     start = time.process_time()
     image.save(buffer, fmt, **options)
