@@ -8,7 +8,6 @@ PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/$(PYTHON_VERSION)/bin/p
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-BENCH_STAMP := $(VENV)/.installed-bench
 
 ARCH ?= $(shell uname -m | sed 's/aarch64/arm64/')
 STACK ?= dev
@@ -20,7 +19,7 @@ PREFIX ?=
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt requirements-dev.txt .python-version
+$(STAMP): requirements.txt requirements-dev.txt requirements-bench.txt .python-version
 	@test -n "$(PYTHON)" || { echo "Python $(PYTHON_VERSION) not found: install it (pyenv install $(PYTHON_VERSION))" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -55,11 +54,7 @@ demo: $(STAMP) ## Run the whole pipeline locally on the demo images (IMAGES="a.j
 layer: $(STAMP) ## Build the Pillow layer for ARCH (x86_64 or arm64)
 	$(PY) -m layer.build --arch $(ARCH)
 
-$(BENCH_STAMP): $(STAMP) requirements-bench.txt
-	$(PY) -m pip install --quiet -r requirements-bench.txt
-	touch $@
-
-bench: $(BENCH_STAMP) ## Benchmark the handler against a tutorial handler and libvips
+bench: $(STAMP) ## Benchmark the handler against a tutorial handler and libvips
 	$(PY) -m bench
 
 smoke: $(STAMP) ## Smoke-test a deployed stack from its outputs (STACK=dev)
