@@ -90,7 +90,7 @@ def photo_rows(measurements: Sequence[Measurement], photos: Sequence[Photo]) -> 
     return [
         [
             m.photo,
-            round(mp[m.photo], 1),
+            f"{mp[m.photo]:.1f}",
             m.impl,
             m.wall_ms,
             m.cpu_ms,
