@@ -52,18 +52,15 @@ def png_settings() -> list[tuple[str, dict[str, Any]]]:
             settings.append(
                 (f"level {level} {name}", {"compress_level": level, "compress_type": strategy})
             )
-    for level, strategy in (
-        (1, zlib.Z_DEFAULT_STRATEGY),
-        (2, zlib.Z_DEFAULT_STRATEGY),
-        (1, zlib.Z_RLE),
+    for row_filter, level, strategy in (
+        ("up", 1, zlib.Z_RLE),
+        ("average", 1, zlib.Z_RLE),
+        ("average", 1, zlib.Z_DEFAULT_STRATEGY),
+        ("average", 2, zlib.Z_DEFAULT_STRATEGY),
     ):
         name = "" if strategy == zlib.Z_DEFAULT_STRATEGY else f" {ZLIB_STRATEGIES[strategy]}"
-        settings.append(
-            (
-                f"Up filter + zlib {level}{name}",
-                {WRITER: "up", "level": level, "strategy": strategy},
-            )
-        )
+        options = {WRITER: row_filter, "level": level, "strategy": strategy}
+        settings.append((f"{row_filter.capitalize()} filter + zlib {level}{name}", options))
     return settings
 
 
@@ -83,9 +80,11 @@ def webp_settings(quality: int = 80) -> list[tuple[str, dict[str, Any]]]:
 
 def encode(image: Image.Image, fmt: str, options: dict[str, Any]) -> tuple[float, bytes]:
     """CPU ms and bytes of one encode (Pillow's, or the prototype fixed-filter PNG writer)."""
-    if options.get(WRITER) == "up":
+    if WRITER in options:
         start = time.process_time()
-        data = pngwriter.encode_up(image, options["level"], options["strategy"])
+        data = pngwriter.encode_filtered(
+            image, options[WRITER], options["level"], options["strategy"]
+        )
         return (time.process_time() - start) * 1000, data
     buffer = io.BytesIO()
     start = time.process_time()

@@ -14,7 +14,7 @@ from PIL import Image, ImageChops
 from bench.__main__ import target_lines, variant_labels
 from bench.corpus import Photo, scan_jpegs, select_photos
 from bench.encoders import jpeg_settings, png_settings, spread, summarize_settings, webp_settings
-from bench.pngwriter import encode_up
+from bench.pngwriter import encode_filtered
 from bench.stats import (
     EncoderResult,
     Measurement,
@@ -228,12 +228,13 @@ def test_measure_counts_runs_and_memory():
     assert report["peak_rss_kb"] >= report["baseline_rss_kb"] + 8 * 1024
 
 
+@pytest.mark.parametrize("row_filter", ["up", "average"])
 @pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
-def test_prototype_png_writer_is_lossless(mode):
+def test_prototype_png_writer_is_lossless(mode, row_filter):
     image = Image.linear_gradient("L").resize((203, 131)).convert(mode)  # rows span two strips
     image.putpixel((7, 100), (255,) * len(image.getbands()) if mode != "L" else 255)
     for level, strategy in ((1, zlib.Z_DEFAULT_STRATEGY), (6, zlib.Z_RLE)):
-        data = encode_up(image, level, strategy)
+        data = encode_filtered(image, row_filter, level, strategy)
         with Image.open(io.BytesIO(data)) as back:
             back.load()
             assert (back.format, back.mode, back.size) == ("PNG", mode, image.size)
@@ -242,4 +243,4 @@ def test_prototype_png_writer_is_lossless(mode):
 
 def test_prototype_png_writer_refuses_other_modes():
     with pytest.raises(ValueError, match="mode P"):
-        encode_up(Image.new("P", (4, 4)))
+        encode_filtered(Image.new("P", (4, 4)))
