@@ -28,10 +28,9 @@ from bench.stats import EncoderResult, fastest_within, median, ratio
 from bench.table import format_table
 
 ONE_CORE = {1}
-# The full-size PNG is ~85-90% of the five outputs' bytes and the WebP ~5%: a PNG within +8% of
-# Pillow's default and a WebP within +25% (medians over the photos) keep the total inside issue
-# 6's +10%.
-PNG_BUDGET = 1.08
+# The full-size PNG is 75-90% of the five outputs' bytes, so its median ratio must itself stay
+# within issue 6's +10%; the WebP is ~5%, so +25% there is ~+1% of the total.
+PNG_BUDGET = 1.10
 WEBP_BUDGET = 1.25
 PSNR_SLACK_DB = 0.1
 THUMB_BOX = (150, 150)
