@@ -5,12 +5,13 @@ about half of the encode. This writer applies one PNG filter to every row with P
 operations on strips of rows (so no full-size temporary is made): "up" (each byte minus the byte
 above, ``ImageChops.subtract_modulo``) or "average" (minus the floor of the mean of the byte to the
 left and the byte above, ``ImageChops.add(..., scale=2)``), and deflates with the standard
-library's zlib. 8-bit ``L``, ``RGB`` and ``RGBA`` only, no ancillary chunks: it exists to measure
-whether a fixed filter pays.
+library's zlib into one IDAT chunk per strip. 8-bit ``L``, ``RGB`` and ``RGBA`` only, no ancillary
+chunks: it exists to measure whether a fixed filter pays.
 """
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 
@@ -41,8 +42,8 @@ def encode_filtered(
     stride = width * len(image.getbands())
     header = struct.pack(">IIBBBBB", width, height, 8, COLOUR_TYPES[image.mode], 0, 0, 0)
     deflate = zlib.compressobj(level, zlib.DEFLATED, 15, 8, strategy)
-    parts = [SIGNATURE, chunk(b"IHDR", header)]
-    idat = []
+    out = io.BytesIO()
+    out.write(SIGNATURE + chunk(b"IHDR", header))
     for top in range(0, height, STRIP_ROWS):
         bottom = min(height, top + STRIP_ROWS)
         rows = image.crop((0, top, width, bottom))
@@ -53,7 +54,13 @@ def encode_filtered(
             predictor = ImageChops.add(left, predictor, scale=2.0)
         raw = ImageChops.subtract_modulo(rows, predictor).tobytes()
         filtered = b"".join(tag + raw[i : i + stride] for i in range(0, len(raw), stride))
-        idat.append(deflate.compress(filtered))
-    idat.append(deflate.flush())
-    parts += [chunk(b"IDAT", b"".join(idat)), chunk(b"IEND", b"")]
-    return b"".join(parts)
+        # One IDAT chunk per strip: the output is written once, never gathered and joined.
+        _write_idat(out, deflate.compress(filtered))
+    _write_idat(out, deflate.flush())
+    out.write(chunk(b"IEND", b""))
+    return out.getvalue()
+
+
+def _write_idat(out: io.BytesIO, data: bytes) -> None:
+    if data:
+        out.write(chunk(b"IDAT", data))
