@@ -46,6 +46,11 @@ def processor_policy(
 ) -> Document:
     """The function's permissions: read uploads, write variants, write its own logs.
 
+    ``s3:ListBucket`` on the upload bucket (the bucket, not its objects) is what makes S3 answer
+    404 rather than 403 for an upload deleted before the function read it, so the function
+    rejects it as gone instead of retrying it into the failure queue. It is not narrowed by
+    ``s3:prefix``: object reads carry no prefix, so such a condition would bring the 403 back.
+
     With a KMS key, also decrypt (to read uploads) and generate data keys (to write variants)
     with that key only.
     """
@@ -55,6 +60,12 @@ def processor_policy(
             "Effect": "Allow",
             "Action": ["s3:GetObject", "s3:GetObjectVersion"],
             "Resource": [objects_arn(upload_bucket_arn, upload_prefix)],
+        },
+        {
+            "Sid": "SeeMissingUploads",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [upload_bucket_arn],
         },
         {
             "Sid": "WriteVariants",

@@ -47,9 +47,9 @@ def test_assume_role_trusts_only_lambda():
     assert "Condition" not in statement
 
 
-def test_processor_policy_has_exactly_three_statements_without_kms():
+def test_processor_policy_has_exactly_four_statements_without_kms():
     by_sid = statements(processor_policy(UPLOAD, PROCESSED, LOGS))
-    assert set(by_sid) == {"ReadUploads", "WriteVariants", "WriteOwnLogs"}
+    assert set(by_sid) == {"ReadUploads", "SeeMissingUploads", "WriteVariants", "WriteOwnLogs"}
     assert all(s["Effect"] == "Allow" for s in by_sid.values())
 
 
@@ -57,6 +57,13 @@ def test_processor_reads_upload_objects_only():
     read = statements(processor_policy(UPLOAD, PROCESSED, LOGS))["ReadUploads"]
     assert read["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
     assert read["Resource"] == [f"{UPLOAD}/*"]
+
+
+def test_processor_lists_the_upload_bucket_only_so_gone_uploads_are_404():
+    see = statements(processor_policy(UPLOAD, PROCESSED, LOGS, upload_prefix="in/"))
+    assert see["SeeMissingUploads"]["Action"] == ["s3:ListBucket"]
+    assert see["SeeMissingUploads"]["Resource"] == [UPLOAD]
+    assert "Condition" not in see["SeeMissingUploads"]
 
 
 def test_processor_writes_processed_objects_only():
@@ -85,13 +92,16 @@ def test_processor_policy_never_grants_wildcards_acls_or_extra_actions():
         "s3:PutObjectAcl",
         "s3:PutObjectVersionAcl",
         "s3:DeleteObject",
-        "s3:ListBucket",
+        "s3:ListBucketVersions",
+        "s3:ListAllMyBuckets",
         "s3:GetObject*",
         "logs:CreateLogGroup",
         "iam:PassRole",
     }
-    # The upload bucket is never written, the processed bucket never read.
+    # The upload bucket is never written, the processed bucket never read nor listed.
     for statement in document["Statement"]:
+        if "s3:ListBucket" in statement["Action"]:
+            assert statement["Resource"] == [UPLOAD]
         if "s3:PutObject" in statement["Action"]:
             assert all(r.startswith(PROCESSED) for r in statement["Resource"])
         if "s3:GetObject" in statement["Action"]:

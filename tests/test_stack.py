@@ -245,6 +245,7 @@ def test_processor_policy_grants_exactly_the_pure_builders_document(stack):
     assert document == processor_policy(upload_arn, processed_arn, log_group_arn)
     by_sid = {s["Sid"]: s for s in document["Statement"]}
     assert by_sid["ReadUploads"]["Resource"] == [f"{upload_arn}/*"]
+    assert by_sid["SeeMissingUploads"]["Resource"] == [upload_arn]
     assert by_sid["WriteVariants"]["Resource"] == [f"{processed_arn}/*"]
     assert by_sid["WriteOwnLogs"]["Resource"] == [f"{log_group_arn}:*"]
 
