@@ -8,24 +8,28 @@ import zlib
 from typing import Any
 
 from PIL import Image
+from png_writer import encode_png
 
 # Lanczos for quality; with reducing_gap Pillow first shrinks by an integer factor with a box
 # filter (cheap) and only the last <= 3x step uses the full filter, which is visually identical.
 RESAMPLE = Image.Resampling.LANCZOS
 REDUCING_GAP = 3.0
 
-# Per-format keyword arguments for Image.save, on top of quality, icc_profile and exif. First
-# measurement (one core, 20 MP and 9 MP photos, against Pillow's defaults):
-# - PNG: zlib's run-length strategy (Z_RLE) after PNG's adaptive filters is 4-5x faster than the
-#   default level 6 and within 2% of its size (smaller on some photos); the level then barely
-#   matters, so it is the fastest.
-# - WebP: method 2 is 2.5x faster than Pillow's default 4, for 5-8% more bytes at quality 80.
-# - JPEG: Huffman optimisation adds ~0.08 s CPU per full-size 20 MP JPEG (a few percent of the
-#   five variants) and saves 9-17% of the bytes.
+# Per-format keyword arguments for Image.save, on top of quality, icc_profile and exif, chosen by
+# measurement (`python -m bench.encoders`, one core, 8 photos of 2-20 MP, against Pillow's
+# defaults; see the README's performance section):
+# - PNG: 8-bit L, LA, RGB and RGBA go through png_writer (a fixed row filter chosen per image,
+#   zlib level 1): about 10x faster than Pillow's default for 0-23% more bytes. These options are
+#   for the other modes, which Pillow saves: zlib's run-length strategy (Z_RLE) after Pillow's
+#   adaptive filters is 4.5x faster than level 6 for +6% bytes, and the level then barely matters.
+# - WebP: method 0 is 4x faster than Pillow's default 4 at the same PSNR (-0.03 dB) for ~20% more
+#   WebP bytes, about 1% of the five outputs' total.
+# - JPEG: Huffman optimisation is lossless, saves ~6% of the JPEG bytes and costs ~5% of the
+#   handler's time; the byte budget needs it.
 ENCODER_OPTIONS: dict[str, dict[str, Any]] = {
     "JPEG": {"optimize": True},
     "PNG": {"compress_level": 1, "compress_type": zlib.Z_RLE},
-    "WEBP": {"method": 2},
+    "WEBP": {"method": 0},
     "AVIF": {"speed": 8},
 }
 
@@ -47,6 +51,8 @@ def encode(
 ) -> bytes:
     """Encode ``image`` as ``image_format`` with the configured settings and only the metadata
     passed in (Pillow copies nothing else because the image's ``info`` is empty)."""
+    if image_format == "PNG":
+        return encode_png(image, icc_profile, exif, ENCODER_OPTIONS["PNG"])
     options = dict(ENCODER_OPTIONS[image_format])
     if quality is not None:
         options["quality"] = quality

@@ -1,0 +1,163 @@
+"""A fast PNG writer: one fixed PNG row filter per image instead of Pillow's per-row search.
+
+Pillow's PNG encoder tries all five PNG filters on every row and keeps the best; on photos that
+search is about half of the encode. This writer applies one filter to every row, computed with
+Pillow's channel operations on strips of rows (no full-size temporary): Sub (each byte minus the
+byte to its left), Up (minus the byte above) or Average (minus the floor of the mean of both).
+Which filter, and whether zlib runs its run-length strategy or its default one, is chosen per
+image by compressing a few sampled row blocks each way, which costs a few percent of the encode.
+The strips are deflated with the standard library's zlib at level 1 into one IDAT chunk each.
+
+8-bit L, LA, RGB and RGBA only; any other mode is saved by Pillow. The ICC profile goes into an
+``iCCP`` chunk and EXIF into ``eXIf``, as Pillow's own PNG save writes them. Pure: image in,
+bytes out.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image, ImageChops
+
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
+COLOUR_TYPES = {"L": 0, "LA": 4, "RGB": 2, "RGBA": 6}
+FILTER_TYPES = {"sub": 1, "up": 2, "average": 3}
+# Tried in this order; on a tie the first wins.
+CANDIDATE_FILTERS = ("average", "up", "sub")
+CANDIDATE_STRATEGIES = (zlib.Z_RLE, zlib.Z_DEFAULT_STRATEGY)
+ZLIB_LEVEL = 1
+STRIP_ROWS = 64
+SAMPLE_BLOCKS = 4
+SAMPLE_ROWS = 16
+ICC_PROFILE_NAME = b"ICC Profile"  # what Pillow names it
+EXIF_HEADER = b"Exif\x00\x00"
+
+
+@dataclass(frozen=True)
+class PngSettings:
+    """The row filter and zlib strategy one image is written with."""
+
+    row_filter: str
+    strategy: int
+
+
+def encode_png(
+    image: Image.Image,
+    icc_profile: bytes | None = None,
+    exif: bytes | None = None,
+    fallback_options: Mapping[str, Any] | None = None,
+) -> bytes:
+    """``image`` as a PNG file carrying only ``icc_profile`` and ``exif``; modes other than 8-bit
+    L, LA, RGB and RGBA are saved by Pillow with ``fallback_options``."""
+    if image.mode not in COLOUR_TYPES or 0 in image.size:
+        return _pillow_png(image, icc_profile, exif, fallback_options or {})
+    settings = choose_settings(image)
+    return b"".join(_png_chunks(image, settings, icc_profile, exif))
+
+
+def choose_settings(image: Image.Image) -> PngSettings:
+    """The filter and zlib strategy that compress a sample of ``image``'s rows best.
+
+    The sample is a few blocks of rows spread from top to bottom (the whole image when small).
+    """
+    height = image.height
+    if height <= SAMPLE_BLOCKS * SAMPLE_ROWS:
+        blocks = [(0, height)]
+    else:
+        step = (height - SAMPLE_ROWS) / (SAMPLE_BLOCKS - 1)
+        blocks = [
+            (top, top + SAMPLE_ROWS) for top in (round(i * step) for i in range(SAMPLE_BLOCKS))
+        ]
+    best: tuple[int, PngSettings] | None = None
+    for row_filter in CANDIDATE_FILTERS:
+        sample = b"".join(filter_rows(image, row_filter, top, bottom) for top, bottom in blocks)
+        for strategy in CANDIDATE_STRATEGIES:
+            deflate = zlib.compressobj(ZLIB_LEVEL, zlib.DEFLATED, 15, 8, strategy)
+            size = len(deflate.compress(sample)) + len(deflate.flush())
+            if best is None or size < best[0]:
+                best = (size, PngSettings(row_filter, strategy))
+    assert best is not None
+    return best[1]
+
+
+def filter_rows(image: Image.Image, row_filter: str, top: int, bottom: int) -> bytes:
+    """Rows ``top``..``bottom`` of ``image`` with ``row_filter`` applied, without the per-row
+    filter-type bytes. Outside the image ``crop`` gives zeros, which is what PNG assumes for the
+    row above the first and the byte left of the first pixel."""
+    width = image.width
+    rows = image.crop((0, top, width, bottom))
+    if row_filter == "sub":
+        predictor = image.crop((-1, top, width - 1, bottom))
+    else:
+        predictor = image.crop((0, top - 1, width, bottom - 1))
+        if row_filter == "average":
+            left = image.crop((-1, top, width - 1, bottom))
+            # (left + above) / 2, truncated: PNG's floor of the mean.
+            predictor = ImageChops.add(left, predictor, scale=2.0)
+        elif row_filter != "up":
+            raise ValueError(f"unknown PNG filter {row_filter!r}")
+    return ImageChops.subtract_modulo(rows, predictor).tobytes()
+
+
+def chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data, CRC of type and data."""
+    crc = zlib.crc32(data, zlib.crc32(kind))
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+
+def _png_chunks(
+    image: Image.Image, settings: PngSettings, icc_profile: bytes | None, exif: bytes | None
+) -> Iterator[bytes]:
+    width, height = image.size
+    header = struct.pack(">IIBBBBB", width, height, 8, COLOUR_TYPES[image.mode], 0, 0, 0)
+    yield SIGNATURE
+    yield chunk(b"IHDR", header)
+    if icc_profile:
+        yield chunk(b"iCCP", ICC_PROFILE_NAME + b"\0\0" + zlib.compress(icc_profile))
+    if exif:
+        yield chunk(b"eXIf", exif.removeprefix(EXIF_HEADER))
+    deflate = zlib.compressobj(ZLIB_LEVEL, zlib.DEFLATED, 15, 8, settings.strategy)
+    # One IDAT chunk per strip: the output is written once, never gathered and recompressed.
+    for strip in _framed_strips(image, settings.row_filter):
+        compressed = deflate.compress(strip)
+        if compressed:
+            yield chunk(b"IDAT", compressed)
+    yield chunk(b"IDAT", deflate.flush())
+    yield chunk(b"IEND", b"")
+
+
+def _framed_strips(image: Image.Image, row_filter: str) -> Iterable[bytearray]:
+    """Filtered strips of rows, each row preceded by its filter-type byte."""
+    width, height = image.size
+    stride = width * len(image.getbands())
+    tag = FILTER_TYPES[row_filter]
+    for top in range(0, height, STRIP_ROWS):
+        bottom = min(height, top + STRIP_ROWS)
+        raw = memoryview(filter_rows(image, row_filter, top, bottom))
+        framed = bytearray((stride + 1) * (bottom - top))
+        for row in range(bottom - top):
+            start = row * (stride + 1)
+            framed[start] = tag
+            framed[start + 1 : start + 1 + stride] = raw[row * stride : (row + 1) * stride]
+        yield framed
+
+
+def _pillow_png(
+    image: Image.Image,
+    icc_profile: bytes | None,
+    exif: bytes | None,
+    options: Mapping[str, Any],
+) -> bytes:
+    extra: dict[str, Any] = dict(options)
+    if icc_profile:
+        extra["icc_profile"] = icc_profile
+    if exif:
+        extra["exif"] = exif
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", **extra)
+    return buffer.getvalue()
