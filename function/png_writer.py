@@ -45,18 +45,24 @@ class PngSettings:
     row_filter: str
     strategy: int
 
+    def __post_init__(self) -> None:
+        if self.row_filter not in FILTER_TYPES:
+            raise ValueError(f"unknown PNG filter {self.row_filter!r}")
+
 
 def encode_png(
     image: Image.Image,
     icc_profile: bytes | None = None,
     exif: bytes | None = None,
     fallback_options: Mapping[str, Any] | None = None,
+    settings: PngSettings | None = None,
 ) -> bytes:
-    """``image`` as a PNG file carrying only ``icc_profile`` and ``exif``; modes other than 8-bit
-    L, LA, RGB and RGBA are saved by Pillow with ``fallback_options``."""
+    """``image`` as a PNG file carrying only ``icc_profile`` and ``exif``, with ``settings`` or
+    else those :func:`choose_settings` picks; modes other than 8-bit L, LA, RGB and RGBA are
+    saved by Pillow with ``fallback_options``."""
     if image.mode not in COLOUR_TYPES or 0 in image.size:
         return _pillow_png(image, icc_profile, exif, fallback_options or {})
-    settings = choose_settings(image)
+    settings = settings or choose_settings(image)
     return b"".join(_png_chunks(image, settings, icc_profile, exif))
 
 
