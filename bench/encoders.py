@@ -1,11 +1,12 @@
 """Encoder study: ``python -m bench.encoders [--photos N]``.
 
 On photos of the corpus (decoded once, pinned to one core) it times the full-size PNG encode for
-every zlib level, ``optimize``, the zlib strategies Pillow exposes (``compress_type``) and a
-prototype fixed-filter writer (:mod:`bench.pngwriter`); the WebP encode for every ``method`` at
-quality 80; and JPEG q85 with and without Huffman optimisation. It prints the trade-off tables and
-the fastest settings within the byte budgets, times the ways to make the thumbnail, and whether
-encoding the PNG on a second thread pays on one core versus two.
+every zlib level, ``optimize``, the zlib strategies Pillow exposes (``compress_type``) and the
+function's fixed-filter writer (``function/png_writer.py``) with each filter and strategy and with
+its per-image choice; the WebP encode for every ``method`` at quality 80; and JPEG q85 with and
+without Huffman optimisation. It prints the trade-off tables and the fastest settings within the
+byte budgets, times the ways to make the thumbnail, and whether encoding the PNG on a second thread
+pays on one core versus two.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from typing import Any
 
 from PIL import Image, ImageChops, ImageStat
 
-from bench import pngwriter
 from bench.corpus import Photo, load_corpus
 from bench.stats import EncoderResult, fastest_within, median, ratio
 from bench.table import format_table
+from function.png_writer import ZLIB_LEVEL, PngSettings, encode_png
 
 ONE_CORE = {1}
 # The full-size PNG is 75-90% of the five outputs' bytes, so its median ratio must itself stay
@@ -36,7 +37,7 @@ PSNR_SLACK_DB = 0.1
 THUMB_BOX = (150, 150)
 ZLIB_STRATEGIES = {1: "Z_FILTERED", 2: "Z_HUFFMAN_ONLY", 3: "Z_RLE", 4: "Z_FIXED"}
 PNG_DEFAULT = "level 6"
-WRITER = "writer"  # marks a setting of the prototype PNG writer (bench.pngwriter)
+WRITER = "writer"  # marks a setting of the function's PNG writer (function/png_writer.py)
 WEBP_DEFAULT = "method 4"
 
 
@@ -51,15 +52,13 @@ def png_settings() -> list[tuple[str, dict[str, Any]]]:
             settings.append(
                 (f"level {level} {name}", {"compress_level": level, "compress_type": strategy})
             )
-    for row_filter, level, strategy in (
-        ("up", 1, zlib.Z_RLE),
-        ("average", 1, zlib.Z_RLE),
-        ("average", 1, zlib.Z_DEFAULT_STRATEGY),
-        ("average", 2, zlib.Z_DEFAULT_STRATEGY),
-    ):
-        name = "" if strategy == zlib.Z_DEFAULT_STRATEGY else f" {ZLIB_STRATEGIES[strategy]}"
-        options = {WRITER: row_filter, "level": level, "strategy": strategy}
-        settings.append((f"{row_filter.capitalize()} filter + zlib {level}{name}", options))
+    for row_filter in ("sub", "up", "average"):
+        for strategy in (zlib.Z_RLE, zlib.Z_DEFAULT_STRATEGY):
+            name = "" if strategy == zlib.Z_DEFAULT_STRATEGY else f" {ZLIB_STRATEGIES[strategy]}"
+            options = {WRITER: PngSettings(row_filter, strategy)}
+            label = f"writer: {row_filter.capitalize()} + zlib {ZLIB_LEVEL}{name}"
+            settings.append((label, options))
+    settings.append(("writer: chosen per image", {WRITER: None}))
     return settings
 
 
@@ -78,12 +77,11 @@ def webp_settings(quality: int = 80) -> list[tuple[str, dict[str, Any]]]:
 
 
 def encode(image: Image.Image, fmt: str, options: dict[str, Any]) -> tuple[float, bytes]:
-    """CPU ms and bytes of one encode (Pillow's, or the prototype fixed-filter PNG writer)."""
+    """CPU ms and bytes of one encode (Pillow's, or the function's PNG writer with the given
+    settings, or with its own per-image choice when they are None)."""
     if WRITER in options:
         start = time.process_time()
-        data = pngwriter.encode_filtered(
-            image, options[WRITER], options["level"], options["strategy"]
-        )
+        data = encode_png(image, settings=options[WRITER])
         return (time.process_time() - start) * 1000, data
     buffer = io.BytesIO()
     start = time.process_time()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import math
-import zlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,8 +12,15 @@ from PIL import Image, ImageChops
 
 from bench.__main__ import target_lines, variant_labels
 from bench.corpus import Photo, scan_jpegs, select_photos
-from bench.encoders import jpeg_settings, png_settings, spread, summarize_settings, webp_settings
-from bench.pngwriter import encode_filtered
+from bench.encoders import (
+    WRITER,
+    encode,
+    jpeg_settings,
+    png_settings,
+    spread,
+    summarize_settings,
+    webp_settings,
+)
 from bench.stats import (
     EncoderResult,
     Measurement,
@@ -228,19 +234,19 @@ def test_measure_counts_runs_and_memory():
     assert report["peak_rss_kb"] >= report["baseline_rss_kb"] + 8 * 1024
 
 
-@pytest.mark.parametrize("row_filter", ["up", "average"])
 @pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
-def test_prototype_png_writer_is_lossless(mode, row_filter):
+def test_png_writer_settings_are_the_function_writer_and_lossless(mode):
     image = Image.linear_gradient("L").resize((203, 131)).convert(mode)  # rows span two strips
     image.putpixel((7, 100), (255,) * len(image.getbands()) if mode != "L" else 255)
-    for level, strategy in ((1, zlib.Z_DEFAULT_STRATEGY), (6, zlib.Z_RLE)):
-        data = encode_filtered(image, row_filter, level, strategy)
+    writer = [(label, options) for label, options in png_settings() if WRITER in options]
+    assert len(writer) == 7 and ("writer: chosen per image", {WRITER: None}) in writer
+    sizes = set()
+    for _, options in writer:
+        ms, data = encode(image, "PNG", options)
+        assert ms >= 0
+        sizes.add(len(data))
         with Image.open(io.BytesIO(data)) as back:
             back.load()
             assert (back.format, back.mode, back.size) == ("PNG", mode, image.size)
             assert ImageChops.difference(back, image).getbbox() is None
-
-
-def test_prototype_png_writer_refuses_other_modes():
-    with pytest.raises(ValueError, match="mode P"):
-        encode_filtered(Image.new("P", (4, 4)))
+    assert len(sizes) > 1  # the filters and strategies really differ
