@@ -18,9 +18,9 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from PIL import Image, ImageChops
 
@@ -63,7 +63,10 @@ def encode_png(
     if image.mode not in COLOUR_TYPES or 0 in image.size:
         return _pillow_png(image, icc_profile, exif, fallback_options or {})
     settings = settings or choose_settings(image)
-    return b"".join(_png_chunks(image, settings, icc_profile, exif))
+    out = io.BytesIO()
+    _write_png(out, image, settings, icc_profile, exif)
+    # The buffer is handed over, not copied, so the file exists once in memory.
+    return out.getvalue()
 
 
 def choose_settings(image: Image.Image) -> PngSettings:
@@ -110,31 +113,37 @@ def filter_rows(image: Image.Image, row_filter: str, top: int, bottom: int) -> b
     return ImageChops.subtract_modulo(rows, predictor).tobytes()
 
 
-def chunk(kind: bytes, data: bytes) -> bytes:
-    """One PNG chunk: length, type, data, CRC of type and data."""
-    crc = zlib.crc32(data, zlib.crc32(kind))
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+def write_chunk(out: BinaryIO, kind: bytes, data: bytes) -> None:
+    """Write one PNG chunk to ``out``: length, type, data, CRC of type and data."""
+    out.write(struct.pack(">I", len(data)))
+    out.write(kind)
+    out.write(data)
+    out.write(struct.pack(">I", zlib.crc32(data, zlib.crc32(kind))))
 
 
-def _png_chunks(
-    image: Image.Image, settings: PngSettings, icc_profile: bytes | None, exif: bytes | None
-) -> Iterator[bytes]:
+def _write_png(
+    out: BinaryIO,
+    image: Image.Image,
+    settings: PngSettings,
+    icc_profile: bytes | None,
+    exif: bytes | None,
+) -> None:
     width, height = image.size
     header = struct.pack(">IIBBBBB", width, height, 8, COLOUR_TYPES[image.mode], 0, 0, 0)
-    yield SIGNATURE
-    yield chunk(b"IHDR", header)
+    out.write(SIGNATURE)
+    write_chunk(out, b"IHDR", header)
     if icc_profile:
-        yield chunk(b"iCCP", ICC_PROFILE_NAME + b"\0\0" + zlib.compress(icc_profile))
+        write_chunk(out, b"iCCP", ICC_PROFILE_NAME + b"\0\0" + zlib.compress(icc_profile))
     if exif:
-        yield chunk(b"eXIf", exif.removeprefix(EXIF_HEADER))
+        write_chunk(out, b"eXIf", exif.removeprefix(EXIF_HEADER))
     deflate = zlib.compressobj(ZLIB_LEVEL, zlib.DEFLATED, 15, 8, settings.strategy)
-    # One IDAT chunk per strip: the output is written once, never gathered and recompressed.
+    # One IDAT chunk per strip, written as it comes: the output is never gathered and joined.
     for strip in _framed_strips(image, settings.row_filter):
         compressed = deflate.compress(strip)
         if compressed:
-            yield chunk(b"IDAT", compressed)
-    yield chunk(b"IDAT", deflate.flush())
-    yield chunk(b"IEND", b"")
+            write_chunk(out, b"IDAT", compressed)
+    write_chunk(out, b"IDAT", deflate.flush())
+    write_chunk(out, b"IEND", b"")
 
 
 def _framed_strips(image: Image.Image, row_filter: str) -> Iterable[bytearray]:
