@@ -9,6 +9,7 @@ memory size of a multi-vCPU function, and its cold import is timed in fresh proc
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import logging
 import math
@@ -16,9 +17,13 @@ import os
 import shutil
 import subprocess
 import sys
+import zlib
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+
+from PIL import __version__ as pillow_version
+from PIL import features
 
 from bench.corpus import Photo, load_corpus
 from bench.outputs import DEFAULT_VARIANTS, FUNCTION_DIR
@@ -101,6 +106,36 @@ def photo_rows(measurements: Sequence[Measurement], photos: Sequence[Photo]) -> 
         ]
         for m in measurements
     ]
+
+
+RATIO_COLUMNS = (
+    # header, subject, baseline, field: baseline.field / subject.field per photo
+    ("CPU vs tutorial", "project", "tutorial", "cpu_ms"),
+    ("wall vs tutorial", "project", "tutorial", "wall_ms"),
+    ("CPU vs pyvips", "project", "pyvips", "cpu_ms"),
+    ("bytes vs tutorial", "tutorial", "project", "total_bytes"),
+    ("+MB vs tutorial", "tutorial", "project", "extra_rss_mb"),
+)
+
+
+def ratio_rows(
+    measurements: Sequence[Measurement], photos: Sequence[Photo]
+) -> tuple[list[str], list[list[object]]]:
+    """Per-photo ratio table (the project against the baselines that were run): headers, rows
+    with an ``x`` suffix on every ratio, and a last row with the median of each column."""
+    impls = {m.impl for m in measurements}
+    columns = [c for c in RATIO_COLUMNS if {c[1], c[2]} <= impls]
+    ratios = [
+        per_photo_ratios(measurements, subject, base, field) for _, subject, base, field in columns
+    ]
+    mp = {p.name: p.megapixels for p in photos}
+    rows: list[list[object]] = [
+        [photo, f"{mp[photo]:.1f}", *(f"{r[photo]:.2f}x" for r in ratios)]
+        for photo in dict.fromkeys(m.photo for m in measurements)
+        if photo in mp and all(photo in r for r in ratios)
+    ]
+    rows.append(["median", "", *(f"{median(r.values()):.2f}x" for r in ratios)])
+    return ["photo", "MP", *(c[0] for c in columns)], rows
 
 
 def target_lines(measurements: Sequence[Measurement]) -> list[str]:
@@ -187,6 +222,10 @@ def main() -> None:
             ],
         )
     )
+    headers, rows = ratio_rows(measurements, photos)
+    print("\nRatios per photo: speed-ups (baseline time / project time), then the project's bytes")
+    print("and +MB over the tutorial's")
+    print(format_table(headers, rows))
     print("\nRatios (median of per-photo ratios; '+MB' is peak RSS above the idle process)")
     print("\n".join(target_lines(measurements)))
 
@@ -208,6 +247,7 @@ def main() -> None:
         )
         print(f"Cold import of lambda_function (fresh process): {cold_import_ms(one):.0f} ms")
     print(f"\nMachine: {_machine()}")
+    print(f"Versions: {_versions()}")
 
 
 def _machine() -> str:
@@ -219,6 +259,39 @@ def _machine() -> str:
                 model = line.split(":", 1)[1].strip()
                 break
     return f"{model}, {os.cpu_count()} cores, Python {sys.version.split()[0]}"
+
+
+def _versions() -> str:
+    """Pillow and its codec libraries, libvips, and the commit being measured."""
+    jpeg = features.version_feature("libjpeg_turbo")
+    jpeg = f"libjpeg-turbo {jpeg}" if jpeg else f"libjpeg {features.version('jpg')}"
+    deflate = features.version_feature("zlib_ng")
+    deflate = f"zlib-ng {deflate}" if deflate else f"zlib {features.version('zlib')}"
+    codecs = f"{jpeg}, {deflate}, libwebp {features.version('webp')}"
+    try:
+        vips = importlib.metadata.version("pyvips-binary")
+    except importlib.metadata.PackageNotFoundError:
+        vips = "-"
+    return (
+        f"Pillow {pillow_version} ({codecs}), Python's zlib {zlib.ZLIB_RUNTIME_VERSION}, "
+        f"libvips {vips}, commit {_commit()}"
+    )
+
+
+def _commit() -> str:
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "function", "bench"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head}{' with uncommitted changes' if dirty else ''}"
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from bench.__main__ import target_lines, variant_labels
+from bench.__main__ import ratio_rows, target_lines, variant_labels
 from bench.corpus import Photo, scan_jpegs, select_photos
 from bench.encoders import (
     WRITER,
@@ -123,6 +123,29 @@ def test_target_lines_report_met_and_missed():
     assert "CPU speed-up vs tutorial: 2.50x (target >= 4x: MISSED)" in text
     assert "total bytes vs tutorial: 1.20x (target <= 1.10x: MISSED)" in text
     assert "peak RSS over baseline vs tutorial: 1.25x (target <= 1.00x: MISSED)" in text
+
+
+def test_ratio_rows_per_photo_and_median():
+    ms = [
+        measurement("project", "a", 100.0, 1100, 10.0),
+        measurement("tutorial", "a", 500.0, 1000, 20.0),
+        measurement("pyvips", "a", 150.0, 1500, 30.0),
+        measurement("project", "b", 200.0, 900, 30.0),
+        measurement("tutorial", "b", 600.0, 1000, 20.0),
+        measurement("pyvips", "b", 100.0, 1500, 30.0),
+    ]
+    photos = [photo("a", 1000, 2000), photo("b", 3000, 2000)]
+    headers, rows = ratio_rows(ms, photos)
+    assert headers[:3] == ["photo", "MP", "CPU vs tutorial"]
+    column = {h: [row[i] for row in rows] for i, h in enumerate(headers)}
+    assert column["photo"] == ["a", "b", "median"]
+    assert column["MP"] == ["2.0", "6.0", ""]
+    assert column["CPU vs tutorial"] == ["5.00x", "3.00x", "4.00x"]
+    assert column["CPU vs pyvips"] == ["1.50x", "0.50x", "1.00x"]
+    assert column["bytes vs tutorial"] == ["1.10x", "0.90x", "1.00x"]
+    assert column["+MB vs tutorial"] == ["0.50x", "1.50x", "1.00x"]
+    without_vips = [m for m in ms if m.impl != "pyvips"]
+    assert "CPU vs pyvips" not in ratio_rows(without_vips, photos)[0]
 
 
 def test_fastest_within_budget_judges_the_median_photo():
