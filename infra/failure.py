@@ -87,39 +87,49 @@ class FailureCapture(pulumi.ComponentResource):
             )
             actions = [self.topic.arn]
 
-        self.errors_alarm = aws.cloudwatch.MetricAlarm(
-            f"{name}-function-errors",
-            alarm_description="The image processor function reported errors",
+        def alarm_above_zero(
+            suffix: str,
+            *,
+            description: str,
+            namespace: str,
+            metric: str,
+            dimensions: dict,
+            statistic: str,
+        ) -> aws.cloudwatch.MetricAlarm:
+            """An alarm raised as soon as ``metric`` is above zero over one period."""
+            return aws.cloudwatch.MetricAlarm(
+                f"{name}-{suffix}",
+                alarm_description=description,
+                namespace=namespace,
+                metric_name=metric,
+                dimensions=dimensions,
+                statistic=statistic,
+                period=ALARM_PERIOD_SECONDS,
+                evaluation_periods=1,
+                threshold=0,
+                comparison_operator="GreaterThanThreshold",
+                treat_missing_data="notBreaching",
+                alarm_actions=actions,
+                ok_actions=actions,
+                tags=args.tags,
+                opts=child,
+            )
+
+        self.errors_alarm = alarm_above_zero(
+            "function-errors",
+            description="The image processor function reported errors",
             namespace="AWS/Lambda",
-            metric_name="Errors",
+            metric="Errors",
             dimensions={"FunctionName": args.function.name},
             statistic="Sum",
-            period=ALARM_PERIOD_SECONDS,
-            evaluation_periods=1,
-            threshold=0,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=actions,
-            ok_actions=actions,
-            tags=args.tags,
-            opts=child,
         )
-        self.queue_alarm = aws.cloudwatch.MetricAlarm(
-            f"{name}-queued-failures",
-            alarm_description="Failed image events are waiting in the failure queue",
+        self.queue_alarm = alarm_above_zero(
+            "queued-failures",
+            description="Failed image events are waiting in the failure queue",
             namespace="AWS/SQS",
-            metric_name="ApproximateNumberOfMessagesVisible",
+            metric="ApproximateNumberOfMessagesVisible",
             dimensions={"QueueName": self.queue.name},
             statistic="Maximum",
-            period=ALARM_PERIOD_SECONDS,
-            evaluation_periods=1,
-            threshold=0,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=actions,
-            ok_actions=actions,
-            tags=args.tags,
-            opts=child,
         )
         self.register_outputs(
             {
