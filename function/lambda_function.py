@@ -1,7 +1,8 @@
 """Lambda entry point: write the configured image variants of every uploaded object.
 
 Loaded by Lambda with ``function/`` on ``sys.path``. Settings and the S3 client are created once
-per container; a bad configuration fails here, at cold start, naming the variable.
+per container, and so is the PNG encode thread when the memory size gives two vCPUs; a bad
+configuration fails here, at cold start, naming the variable.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -33,15 +35,27 @@ SETTINGS = load_settings(os.environ)
 STORAGE = Storage(boto3.client("s3", config=S3_CONFIG))
 
 
+def png_executor(settings: Settings) -> Executor | None:
+    """One worker thread for PNG encodes when ``settings`` call for it, else ``None`` (the
+    thread itself starts with the first PNG submitted)."""
+    if not settings.encode_thread:
+        return None
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="png-encode")
+
+
+PNG_EXECUTOR = png_executor(SETTINGS)
+
+
 def lambda_handler(event: Any, context: Any) -> dict[str, list[dict[str, Any]]]:
     """Process every record of an S3 event notification; see :func:`handle_event`."""
-    return handle_event(event, SETTINGS, STORAGE)
+    return handle_event(event, SETTINGS, STORAGE, PNG_EXECUTOR)
 
 
 def handle_event(
-    event: Any, settings: Settings, storage: Storage
+    event: Any, settings: Settings, storage: Storage, executor: Executor | None = None
 ) -> dict[str, list[dict[str, Any]]]:
-    """Process each upload the event names and return the summary.
+    """Process each upload the event names and return the summary; PNGs are encoded on
+    ``executor`` when given.
 
     A permanent failure of one upload lands in ``rejected`` (logged at ERROR) and the other
     records carry on; a transient failure raises so Lambda retries the event (outputs have
@@ -56,7 +70,7 @@ def handle_event(
             summary["rejected"].append(_reject(item.bucket, item.key, item.version_id, item.reason))
             continue
         try:
-            entry = process_upload(item, settings, storage)
+            entry = process_upload(item, settings, storage, executor)
         except PermanentError as exc:
             summary["rejected"].append(_reject(item.bucket, item.key, item.version_id, str(exc)))
             continue
@@ -71,8 +85,11 @@ def handle_event(
     return summary
 
 
-def process_upload(upload: Upload, settings: Settings, storage: Storage) -> dict[str, Any]:
-    """Read, decode and render one upload entirely in memory, then write every output.
+def process_upload(
+    upload: Upload, settings: Settings, storage: Storage, executor: Executor | None = None
+) -> dict[str, Any]:
+    """Read, decode and render one upload entirely in memory (PNGs on ``executor`` when given),
+    then write every output.
 
     Raises :class:`PermanentError` before anything is written when the upload cannot be turned
     into all of its outputs; S3 and network errors propagate.
@@ -94,7 +111,9 @@ def process_upload(upload: Upload, settings: Settings, storage: Storage) -> dict
         raise PermanentError(f"object too large: over {limit} bytes (MAX_INPUT_BYTES)")
     decoded = decode(data, settings.max_pixels, draft_planner(variants))
     try:
-        rendered = render_variants(decoded, variants, keep_exif=settings.keep_exif)
+        rendered = render_variants(
+            decoded, variants, keep_exif=settings.keep_exif, png_executor=executor
+        )
     # Rendering is pure and deterministic on the decoded pixels: a failure repeats on retry.
     except Exception as exc:
         raise PermanentError(f"cannot render variants: {type(exc).__name__}: {exc}") from exc

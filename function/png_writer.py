@@ -60,13 +60,20 @@ def encode_png(
     """``image`` as a PNG file carrying only ``icc_profile`` and ``exif``, with ``settings`` or
     else those :func:`choose_settings` picks; modes other than 8-bit L, LA, RGB and RGBA are
     saved by Pillow with ``fallback_options``."""
-    if image.mode not in COLOUR_TYPES or 0 in image.size:
+    if not writes_itself(image):
         return _pillow_png(image, icc_profile, exif, fallback_options or {})
     settings = settings or choose_settings(image)
     out = io.BytesIO()
     _write_png(out, image, settings, icc_profile, exif)
     # The buffer is handed over, not copied, so the file exists once in memory.
     return out.getvalue()
+
+
+def writes_itself(image: Image.Image) -> bool:
+    """Whether :func:`encode_png` writes ``image`` itself, only reading its pixels (8-bit L, LA,
+    RGB or RGBA with pixels), rather than through Pillow's ``save``, which keeps its options on the
+    image object."""
+    return image.mode in COLOUR_TYPES and 0 not in image.size
 
 
 def choose_settings(image: Image.Image) -> PngSettings:

@@ -3,12 +3,14 @@
 Conversions and resizes are shared: each colour family (see :mod:`colour`) is derived from the
 decoded image at most once per size. Variants are rendered family by family, full size first, so
 resized variants start from the already converted image and each family's images can be freed
-after its last variant.
+after its last variant. Given an executor, PNGs that :mod:`png_writer` writes itself are encoded on
+it while this thread encodes the other formats.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass
 
 from colour import FAMILY_BY_FORMAT, ColourImage, Family, for_family, to_working
@@ -17,6 +19,7 @@ from encoders import MAX_DIMENSION_BY_FORMAT, REDUCING_GAP, RESAMPLE, encode
 from geometry import Box, ResizePlan, Size, needed_decode_size, plan_resize
 from metadata import exif_without_location
 from PIL import Image
+from png_writer import writes_itself
 from variant_spec import VariantSpec
 
 
@@ -40,7 +43,11 @@ def draft_planner(variants: tuple[VariantSpec, ...]) -> DraftPlanner:
 
 
 def render_variants(
-    decoded: DecodedImage, variants: Sequence[VariantSpec], *, keep_exif: bool = False
+    decoded: DecodedImage,
+    variants: Sequence[VariantSpec],
+    *,
+    keep_exif: bool = False,
+    png_executor: Executor | None = None,
 ) -> list[RenderedVariant]:
     """Encode each variant of ``decoded``, returned in the order given; raises whatever Pillow
     raises.
@@ -48,6 +55,11 @@ def render_variants(
     Consumes ``decoded``: its image is closed once converted to the working mode. Variants are
     rendered grouped by colour family (full size first), and each family's images are released
     after its last variant, so at most one converted full-size copy exists at a time.
+
+    With ``png_executor``, the PNG family comes first and every PNG that :mod:`png_writer` writes
+    itself is encoded there while this thread encodes the rest (the writer only reads pixels, so no
+    image is ever ``save``-d by two threads). The bytes are the same either way. Nothing is
+    returned, and no encode is left running, until every variant is done or one has failed.
     """
     exif = exif_without_location(decoded.image) if keep_exif else None
     working = to_working(decoded.image)
@@ -56,21 +68,39 @@ def render_variants(
     renderer = _Renderer(working, decoded.source_size)
     families = [FAMILY_BY_FORMAT[spec.format] for spec in variants]
     first_seen = {family: families.index(family) for family in families}
+    threaded = png_executor is not None
     order = sorted(
         range(len(variants)),
-        key=lambda index: (first_seen[families[index]], variants[index].resizes),
+        key=lambda index: (
+            not (threaded and variants[index].format == "PNG"),
+            first_seen[families[index]],
+            variants[index].resizes,
+        ),
     )
     last_of_family = {families[index]: index for index in order}
-    rendered: dict[int, RenderedVariant] = {}
-    for index in order:
-        spec = variants[index]
-        pixels = renderer.pixels_for(spec)
-        data = encode(pixels.image, spec.format, spec.quality, pixels.icc_profile, exif)
-        rendered[index] = RenderedVariant(spec, data, *pixels.image.size)
-        del pixels
-        if last_of_family[families[index]] == index:
-            renderer.release(families[index])
-    return [rendered[index] for index in range(len(variants))]
+    sizes: dict[int, Size] = {}
+    encoded: dict[int, bytes] = {}
+    pending: dict[int, Future[bytes]] = {}
+    try:
+        for index in order:
+            spec = variants[index]
+            pixels = renderer.pixels_for(spec)
+            sizes[index] = pixels.image.size
+            args = (pixels.image, spec.format, spec.quality, pixels.icc_profile, exif)
+            if png_executor is not None and spec.format == "PNG" and writes_itself(pixels.image):
+                pending[index] = png_executor.submit(encode, *args)
+            else:
+                encoded[index] = encode(*args)
+            del pixels, args
+            if last_of_family[families[index]] == index:
+                renderer.release(families[index])
+        for index, future in pending.items():
+            encoded[index] = future.result()
+    finally:
+        for future in pending.values():
+            future.cancel()
+        wait(pending.values())
+    return [RenderedVariant(variants[i], encoded[i], *sizes[i]) for i in range(len(variants))]
 
 
 class _Renderer:
