@@ -209,7 +209,7 @@ def thread_study(
 ) -> list[list[object]]:
     """Wall ms of the full-size encodes ``jobs`` one after the other, versus the first job on a
     second thread while the main thread encodes the others, on one core and on two (Lambda has
-    ~0.58 vCPU at 1024 MB, 1 at 1769 MB, 2 or more from 3008 MB).
+    ~0.58 vCPU at 1024 MB, 1 at 1769 MB, 2 from 3538 MB: CPU is proportional to memory).
 
     Each thread saves its own copy of the image: ``Image.save`` keeps its options on the image
     object, so two threads saving one image at once mix up their settings.

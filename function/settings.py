@@ -67,8 +67,9 @@ def uses_encode_thread(memory_mb: int) -> bool:
     """Whether the PNG is encoded on a second thread while the main one encodes the rest.
 
     Lambda gives a function CPU in proportion to its memory, one vCPU per 1769 MB, so two whole
-    vCPUs from 3538 MB on. Measured with ``make bench`` on the 8-photo corpus, the thread makes the
-    handler 1.00x as fast on one core and 1.2x faster on two, so it is used from two vCPUs on.
+    vCPUs from 3538 MB on. Measured with ``make bench`` (8 photos, median wall time), the thread
+    makes the handler 1.27x faster on two cores and 1.01x on one, where it only adds memory; so the
+    threshold is two vCPUs (3008 MB, 1.7 vCPUs, stays single-threaded: untested on whole cores).
     """
     return memory_mb >= ENCODE_THREAD_MIN_VCPUS * MB_PER_VCPU
 
