@@ -62,19 +62,27 @@ class DecodedImage:
     source_size: tuple[int, int]
 
 
-def decode(data: bytes, max_pixels: int, planner: DraftPlanner | None = None) -> DecodedImage:
+def decode(
+    data: bytes,
+    max_pixels: int,
+    planner: DraftPlanner | None = None,
+    *,
+    max_alpha_pixels: int | None = None,
+) -> DecodedImage:
     """Decode ``data`` (first frame only) and apply its EXIF orientation to the pixels.
 
     ``planner`` may ask for a smaller decode (JPEG's DCT scaling via ``draft``) when every output
     is smaller than the source. Raises :class:`InvalidImageError` with the reason for anything
-    that is not an allowed, intact image within ``max_pixels``.
+    that is not an allowed, intact image within ``max_pixels``, or within ``max_alpha_pixels``
+    (default: ``max_pixels``) for a source with transparency, which needs more memory per pixel.
     """
     if not data:
         raise InvalidImageError("empty object")
     with _pillow_pixel_limit(max_pixels), warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            return _decode(data, max_pixels, planner)
+            alpha_limit = max_pixels if max_alpha_pixels is None else max_alpha_pixels
+            return _decode(data, max_pixels, alpha_limit, planner)
         except InvalidImageError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -93,6 +101,11 @@ def decode(data: bytes, max_pixels: int, planner: DraftPlanner | None = None) ->
             ) from exc
 
 
+def has_transparency(image: Image.Image) -> bool:
+    """Whether the opened (not yet loaded) image has an alpha channel or a transparent colour."""
+    return "A" in image.getbands() or "transparency" in image.info
+
+
 @contextmanager
 def _pillow_pixel_limit(max_pixels: int) -> Iterator[None]:
     """Pillow's own decompression-bomb threshold set to ``max_pixels``, restored afterwards."""
@@ -104,7 +117,9 @@ def _pillow_pixel_limit(max_pixels: int) -> Iterator[None]:
         Image.MAX_IMAGE_PIXELS = previous
 
 
-def _decode(data: bytes, max_pixels: int, planner: DraftPlanner | None) -> DecodedImage:
+def _decode(
+    data: bytes, max_pixels: int, max_alpha_pixels: int, planner: DraftPlanner | None
+) -> DecodedImage:
     image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
     width, height = image.size
     if width < 1 or height < 1:
@@ -113,6 +128,12 @@ def _decode(data: bytes, max_pixels: int, planner: DraftPlanner | None) -> Decod
         raise InvalidImageError(
             f"image too large: {width}x{height} = {width * height} pixels "
             f"exceeds MAX_PIXELS={max_pixels}"
+        )
+    if width * height > max_alpha_pixels and has_transparency(image):
+        raise InvalidImageError(
+            f"image too large: {width}x{height} = {width * height} pixels with transparency "
+            f"exceeds {max_alpha_pixels} (MAX_PIXELS={max_pixels} scaled for the memory alpha "
+            "needs)"
         )
     image_format = image.format or "UNKNOWN"
     orientation = image.getexif().get(ORIENTATION_TAG, 1)

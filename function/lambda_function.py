@@ -109,7 +109,12 @@ def process_upload(
     data = storage.download(upload.bucket, upload.key, upload.version_id, limit)
     if len(data) > limit:
         raise PermanentError(f"object too large: over {limit} bytes (MAX_INPUT_BYTES)")
-    decoded = decode(data, settings.max_pixels, draft_planner(variants))
+    decoded = decode(
+        data,
+        settings.max_pixels,
+        draft_planner(variants),
+        max_alpha_pixels=settings.max_alpha_pixels,
+    )
     try:
         rendered = render_variants(
             decoded, variants, keep_exif=settings.keep_exif, png_executor=executor

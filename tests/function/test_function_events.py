@@ -173,6 +173,8 @@ def test_broken_and_hostile_uploads_are_rejected_among_good_ones(s3, load_handle
         "ico.png": encode(photo((32, 32)), "ICO"),
         "oversized.png": encode(noisy, "PNG", compress_level=0),
         "too-many-pixels.png": encode(Image.new("L", (2500, 2000)), "PNG"),
+        # Within MAX_PIXELS opaque, over it once scaled for the memory transparency needs.
+        "too-many-alpha-pixels.png": encode(Image.new("RGBA", (1800, 1500)), "PNG"),
         "bomb.png": png_header_only(60000, 60000),
         "ok-2.png": encode(photo((120, 80), "RGBA"), "PNG"),
     }
@@ -196,6 +198,7 @@ def test_broken_and_hostile_uploads_are_rejected_among_good_ones(s3, load_handle
     assert "MAX_INPUT_BYTES" in reasons["oversized.png"]
     assert "oversized.png" not in gets  # refused from its HEAD, never downloaded
     assert "MAX_PIXELS" in reasons["too-many-pixels.png"]
+    assert "with transparency exceeds 2434782" in reasons["too-many-alpha-pixels.png"]
     assert "too large" in reasons["bomb.png"]
     assert processed_keys(s3) == sorted(outputs_of("ok-1") + outputs_of("ok-2"))
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]

@@ -28,6 +28,7 @@ def test_settings_defaults_are_sized_from_the_function_memory():
         defaults.max_pixels == (1024 - 128 - 64) * MIB // 28 == default_max_pixels(1024, 64 * MIB)
     )
     assert 31_000_000 < defaults.max_pixels < 31_200_000
+    assert defaults.max_alpha_pixels == defaults.max_pixels * 28 // 46  # 20.3 MP with alpha
     assert not defaults.keep_exif
     bigger = load_settings({"PROCESSED_BUCKET": "out", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "3008"})
     assert bigger.max_pixels > 3 * defaults.max_pixels
@@ -42,6 +43,7 @@ def test_settings_defaults_are_sized_from_the_function_memory():
         }
     )
     assert (explicit.max_pixels, explicit.max_input_bytes, explicit.keep_exif) == (100, 7, True)
+    assert explicit.max_alpha_pixels == 60  # an explicit MAX_PIXELS is scaled for alpha too
 
 
 def test_settings_errors_name_the_variable():
@@ -139,6 +141,22 @@ def test_jpeg_is_decoded_smaller_when_every_variant_is_small():
     assert reduced.source_size == full.source_size == (2400, 1600)
     assert full.image.size == (2400, 1600)
     assert reduced.image.size == (600, 400)  # libjpeg DCT scaling by 1/4, still >= 3x the output
+
+
+@pytest.mark.parametrize(
+    ("mode", "transparent"),
+    [("RGBA", True), ("LA", True), ("P", True), ("RGB", False), ("L", False), ("P", False)],
+)
+def test_decode_holds_sources_with_transparency_to_the_alpha_limit(mode, transparent):
+    image = Image.new(mode, (100, 80))
+    options = {"transparency": 0} if mode == "P" and transparent else {}
+    data = encode(image, "PNG", **options)
+    assert decode(data, 8000, max_alpha_pixels=8000).source_size == (100, 80)
+    if transparent:
+        with pytest.raises(InvalidImageError, match="with transparency exceeds 7999"):
+            decode(data, 8000, max_alpha_pixels=7999)
+    else:
+        assert decode(data, 8000, max_alpha_pixels=10).source_size == (100, 80)
 
 
 def test_decode_limits_leave_pillows_global_threshold_alone():
