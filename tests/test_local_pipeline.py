@@ -29,6 +29,7 @@ from scripts.s3_notifications import (
     format_event_time,
     object_created_event,
 )
+from scripts.stack_outputs import EXPECTED_OUTPUTS
 
 
 def jpeg_bytes(size: tuple[int, int] = (640, 360)) -> bytes:
@@ -237,17 +238,7 @@ def test_deliver_runs_the_real_handler_over_http(s3: LocalS3, monkeypatch) -> No
 def test_stack_outputs_name_the_local_resources(s3: LocalS3) -> None:
     with LocalPipeline(s3) as pipeline:
         outputs = pipeline.stack_outputs()
-        assert set(outputs) == {
-            "upload_bucket_name",
-            "upload_bucket_arn",
-            "processed_bucket_name",
-            "processed_bucket_arn",
-            "function_name",
-            "function_arn",
-            "function_role_arn",
-            "log_group_name",
-            "failure_queue_url",
-        }
+        assert set(outputs) == set(EXPECTED_OUTPUTS)
         listed = {b["Name"] for b in pipeline.client.list_buckets()["Buckets"]}
         assert {outputs["upload_bucket_name"], outputs["processed_bucket_name"]} == listed
         assert outputs["log_group_name"] == f"/aws/lambda/{outputs['function_name']}"
