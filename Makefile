@@ -14,7 +14,7 @@ STACK ?= dev
 IMAGES ?=
 PREFIX ?=
 
-.PHONY: help venv test lint format demo layer bench smoke backfill clean chromium
+.PHONY: help venv test lint format demo layer bench smoke backfill clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,17 +28,8 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-bench.txt .python-v
 
 venv: $(STAMP) ## Create the virtualenv with the pinned dependencies
 
-test: $(STAMP) chromium ## Run the whole test suite
+test: $(STAMP) ## Run the whole test suite (installs nothing outside .venv)
 	$(PY) -m pytest
-
-# Best effort: the demo test opens its page in headless Chromium and skips only that step without it.
-chromium:
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
-	  { SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
-	    echo "Installing Chromium for the demo page test (apt-get)..."; \
-	    ( $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
-	      --no-install-recommends chromium ) >/dev/null 2>&1 \
-	    || echo "Chromium could not be installed: the demo test will skip its browser step." >&2; }
 
 lint: $(STAMP) ## Lint and check formatting with ruff
 	$(VENV)/bin/ruff check .
@@ -49,7 +40,7 @@ format: $(STAMP) ## Format and fix with ruff
 	$(VENV)/bin/ruff check --fix .
 
 demo: $(STAMP) ## Run the whole pipeline locally on the demo images (IMAGES="a.jpg b.png" adds yours)
-	$(PY) -m scripts.demo $(IMAGES)
+	$(PY) -m local.demo $(IMAGES)
 
 layer: $(STAMP) ## Build the Pillow layer for ARCH (x86_64 or arm64)
 	$(PY) -m layer.build --arch $(ARCH)
@@ -58,10 +49,10 @@ bench: $(STAMP) ## Benchmark the handler against a tutorial handler and libvips
 	$(PY) -m bench
 
 smoke: $(STAMP) ## Smoke-test a deployed stack from its outputs (STACK=dev)
-	$(PY) -m scripts.smoke_test --stack $(STACK)
+	$(PY) -m ops.smoke_test --stack $(STACK)
 
 backfill: $(STAMP) ## Reprocess a stack's uploads (STACK=dev PREFIX=...)
-	$(PY) -m scripts.backfill --stack $(STACK) $(if $(PREFIX),--prefix $(PREFIX))
+	$(PY) -m ops.backfill --stack $(STACK) $(if $(PREFIX),--prefix $(PREFIX))
 
 clean: ## Remove the virtualenv, caches and demo output
 	rm -rf $(VENV) out .cache .pytest_cache .ruff_cache

@@ -9,6 +9,7 @@ from infra.config import load_settings
 from infra.failure import FailureArgs, FailureCapture
 from infra.naming import physical_name, standard_tags
 from infra.processor import ImageProcessor, ProcessorArgs
+from infra.stack_outputs import StackOutputs
 
 settings = load_settings(pulumi.Config())
 tags = standard_tags(settings.environment)
@@ -47,12 +48,16 @@ failure = FailureCapture(
     FailureArgs(settings=settings, function=processor.function, role=processor.role, tags=tags),
 )
 
-pulumi.export("upload_bucket_name", uploads.name)
-pulumi.export("upload_bucket_arn", uploads.arn)
-pulumi.export("processed_bucket_name", processed.name)
-pulumi.export("processed_bucket_arn", processed.arn)
-pulumi.export("function_name", processor.function.name)
-pulumi.export("function_arn", processor.function.arn)
-pulumi.export("function_role_arn", processor.role.arn)
-pulumi.export("log_group_name", processor.log_group.name)
-pulumi.export("failure_queue_url", failure.queue.url)
+outputs = StackOutputs(
+    upload_bucket_name=uploads.name,
+    upload_bucket_arn=uploads.arn,
+    processed_bucket_name=processed.name,
+    processed_bucket_arn=processed.arn,
+    function_name=processor.function.name,
+    function_arn=processor.function.arn,
+    function_role_arn=processor.role.arn,
+    log_group_name=processor.log_group.name,
+    failure_queue_url=failure.queue.url,
+)
+for name, value in outputs.items():
+    pulumi.export(name, value)

@@ -23,13 +23,12 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from types import ModuleType
 
 from PIL import __version__ as pillow_version
 from PIL import features
 
 from bench.corpus import Photo, load_corpus
-from bench.outputs import DEFAULT_VARIANTS, FUNCTION_DIR
+from bench.outputs import DEFAULT_VARIANTS
 from bench.stats import (
     Measurement,
     measurement_from_report,
@@ -39,6 +38,7 @@ from bench.stats import (
     summarize,
 )
 from bench.table import format_table
+from function import settings as function_settings
 
 log = logging.getLogger("bench")
 
@@ -49,9 +49,10 @@ TWO_CORES = "0,1"
 # is 1.7 vCPUs (no PNG thread) and 3538 MB two (the thread); see function/settings.py.
 CORE_RUNS = ((ONE_CORE, 3538), (TWO_CORES, 3008), (TWO_CORES, 3538))
 KIB = 1024
+REPO_ROOT = Path(__file__).resolve().parent.parent
 IMPORT_SNIPPET = (
     "import sys, time; sys.path.insert(0, sys.argv[1]); t = time.perf_counter(); "
-    "import lambda_function; print((time.perf_counter() - t) * 1000)"
+    "import function.lambda_function; print((time.perf_counter() - t) * 1000)"
 )
 
 
@@ -78,7 +79,7 @@ def run_worker(impl: str, photo: Photo, repeats: int, cores: str | None, memory_
 
 
 def cold_import_ms(cores: str | None, times: int = 5) -> float:
-    """Median ms to import the handler module in a fresh process (``function/`` on sys.path)."""
+    """Median ms to import the handler module in a fresh process."""
     env = {
         **os.environ,
         "PROCESSED_BUCKET": "bench-processed",
@@ -86,7 +87,7 @@ def cold_import_ms(cores: str | None, times: int = 5) -> float:
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
     }
-    command = child_command(cores, ["-c", IMPORT_SNIPPET, str(FUNCTION_DIR)])
+    command = child_command(cores, ["-c", IMPORT_SNIPPET, str(REPO_ROOT)])
     samples = []
     for _ in range(times):
         out = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
@@ -209,7 +210,7 @@ def print_core_runs(
 def _core_row(
     cores: str, memory_mb: int, runs: Sequence[Measurement], baseline: Sequence[Measurement]
 ) -> list[object]:
-    settings = _function_settings()
+    settings = function_settings
     speed = median(
         per_photo_ratios([*baseline, *runs], runs[0].impl, "baseline", "wall_ms").values()
     )
@@ -224,13 +225,6 @@ def _core_row(
         median(m.extra_rss_mb for m in runs),
         f"{speed:.2f}x",
     ]
-
-
-def _function_settings() -> ModuleType:
-    """``function/settings.py``, imported the way Lambda does (``function/`` on ``sys.path``)."""
-    if str(FUNCTION_DIR) not in sys.path:
-        sys.path.insert(0, str(FUNCTION_DIR))
-    return importlib.import_module("settings")
 
 
 def _target(name: str, value: float, met: bool, goal: str) -> str:
@@ -249,9 +243,6 @@ def main() -> None:
     args = parser.parse_args()
 
     impls = [i for i in args.impls.split(",") if i]
-    if "project" in impls and not (FUNCTION_DIR / "lambda_function.py").exists():
-        log.warning("function/lambda_function.py does not exist yet: benchmarking without it")
-        impls.remove("project")
     pin = shutil.which("taskset") is not None
     if not pin:
         log.warning("taskset not found: processes are not pinned to one core")

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from function.variant_spec import DEFAULT_VARIANTS, VariantSpec
 
-__all__ = ["DEFAULT_VARIANTS", "FUNCTION_DIR", "Output", "VariantSpec", "bounding_box"]
-
-# The Lambda code directory: Lambda puts it on sys.path, so the handler imports its modules flat.
-FUNCTION_DIR = Path(__file__).resolve().parent.parent / "function"
+__all__ = ["DEFAULT_VARIANTS", "Output", "VariantSpec", "bounding_box"]
 
 # Pillow's thumbnail and libvips' thumbnail both want a finite box; 'no bound' is the format limit.
 UNBOUNDED = 16384

@@ -1,4 +1,4 @@
-"""The project's real handler, ``function/lambda_function.py``, run on an S3 event against moto.
+"""The project's real handler, ``function.lambda_function``, run on an S3 event against moto.
 
 moto's in-process ``mock_aws`` stands in for S3: the upload is stored once, then every call of
 :meth:`ProjectHandler.process` hands the handler the same ObjectCreated event. The S3 calls the
@@ -8,52 +8,29 @@ get and puts alone so the report can say how much of it that is.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import os
-import sys
 import time
-from types import ModuleType
-from typing import Any
+from datetime import UTC, datetime
 
 import boto3
 from moto import mock_aws
 
-from bench.outputs import FUNCTION_DIR, Output
+from bench.outputs import Output
+from function.result import HandlerResult
+from function.s3_event import Sequencer, object_created_event
+from function.settings import DEFAULT_MEMORY_MB
 
 UPLOAD_BUCKET = "bench-uploads"
 PROCESSED_BUCKET = "bench-processed"
 REGION = "us-east-1"
 
 
-def s3_event(bucket: str, key: str, size: int) -> dict[str, Any]:
-    """A minimal S3 ``ObjectCreated:Put`` notification for one object."""
-    return {
-        "Records": [
-            {
-                "eventVersion": "2.1",
-                "eventSource": "aws:s3",
-                "awsRegion": REGION,
-                "eventName": "ObjectCreated:Put",
-                "s3": {
-                    "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
-                    "object": {"key": key, "size": size},
-                },
-            }
-        ]
-    }
-
-
-def import_handler() -> ModuleType:
-    """Import ``lambda_function`` the way Lambda does: ``function/`` on ``sys.path``."""
-    if str(FUNCTION_DIR) not in sys.path:
-        sys.path.insert(0, str(FUNCTION_DIR))
-    return importlib.import_module("lambda_function")
-
-
 class ProjectHandler:
     """The handler wired to a moto S3 holding one upload."""
 
-    def __init__(self, data: bytes, key: str, memory_mb: int = 1024) -> None:
+    def __init__(self, data: bytes, key: str, memory_mb: int = DEFAULT_MEMORY_MB) -> None:
         for name, value in {
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
@@ -69,19 +46,27 @@ class ProjectHandler:
             self._s3.create_bucket(Bucket=bucket)
         self._s3.put_object(Bucket=UPLOAD_BUCKET, Key=key, Body=data)
         self._key = key
-        self._event = s3_event(UPLOAD_BUCKET, key, len(data))
-        self._module = import_handler()
+        self._event = object_created_event(
+            bucket=UPLOAD_BUCKET,
+            key=key,
+            size=len(data),
+            etag=hashlib.md5(data).hexdigest(),
+            version_id=None,
+            sequencer=Sequencer().next(),
+            event_time=datetime.now(UTC),
+            region=REGION,
+        )
+        self._module = importlib.import_module("function.lambda_function")
         self._last: list[Output] = []
 
     def process(self) -> list[Output]:
         """Run the handler once on the upload; its outputs as reported in its return value."""
-        result = self._module.lambda_handler(self._event, None)
-        if result.get("rejected"):
-            raise RuntimeError(f"handler rejected the upload: {result['rejected']}")
-        (processed,) = result["processed"]
+        result = HandlerResult.from_json(self._module.lambda_handler(self._event, None))
+        if result.rejected:
+            raise RuntimeError(f"handler rejected the upload: {result.rejected}")
+        (processed,) = result.processed
         self._last = [
-            Output(o["key"], o["format"], o["width"], o["height"], o["bytes"])
-            for o in processed["outputs"]
+            Output(o.key, o.format, o.width, o.height, o.bytes) for o in processed.outputs
         ]
         return self._last
 

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from errors import PermanentError
 from PIL import (
     AvifImagePlugin,
     BmpImagePlugin,
@@ -26,6 +25,8 @@ from PIL import (
     TiffImagePlugin,
     WebPImagePlugin,
 )
+
+from function.errors import PermanentError
 
 # Imported for their side effect: each registers its decoder with Image.OPEN.
 _PLUGINS = (

@@ -8,7 +8,8 @@ import zlib
 from typing import Any
 
 from PIL import Image
-from png_writer import encode_png
+
+from function.png_writer import encode_png
 
 # Lanczos for quality; with reducing_gap Pillow first shrinks by an integer factor with a box
 # filter (cheap) and only the last <= 3x step uses the full filter, which is visually identical.

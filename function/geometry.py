@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from variant_spec import VariantSpec
+from function.variant_spec import VariantSpec
 
 Size = tuple[int, int]
 Box = tuple[float, float, float, float]

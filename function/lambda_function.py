@@ -1,8 +1,9 @@
 """Lambda entry point: write the configured image variants of every uploaded object.
 
-Loaded by Lambda with ``function/`` on ``sys.path``. Settings and the S3 client are created once
-per container, and so is the PNG encode thread when the memory size gives two vCPUs; a bad
-configuration fails here, at cold start, naming the variable.
+Lambda loads it as ``function.lambda_function.lambda_handler`` (the package sits at the archive's
+root). Settings and the S3 client are created once per container, and so is the PNG encode thread
+when the memory size gives two vCPUs; a bad configuration fails here, at cold start, naming the
+variable.
 """
 
 from __future__ import annotations
@@ -11,16 +12,25 @@ import logging
 import os
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import asdict
 from typing import Any
 
 import boto3
 from botocore.config import Config
-from decoding import decode
-from errors import PermanentError
-from rendering import draft_planner, render_variants
-from s3_event import BadRecord, Upload, is_test_event, parse_records
-from settings import Settings, load_settings
-from storage import Storage, source_metadata
+
+from function.decoding import decode
+from function.errors import PermanentError
+from function.rendering import draft_planner, render_variants
+from function.result import (
+    HandlerResult,
+    OutputSummary,
+    ProcessedUpload,
+    RejectedUpload,
+    SourceSummary,
+)
+from function.s3_event import BadRecord, Upload, is_test_event, parse_records
+from function.settings import Settings, load_settings
+from function.storage import Storage, source_metadata
 
 logger = logging.getLogger("image_pipeline")
 if "AWS_LAMBDA_LOG_LEVEL" not in os.environ:  # otherwise the runtime applies the configured level
@@ -46,33 +56,34 @@ def png_executor(settings: Settings) -> Executor | None:
 PNG_EXECUTOR = png_executor(SETTINGS)
 
 
-def lambda_handler(event: Any, context: Any) -> dict[str, list[dict[str, Any]]]:
-    """Process every record of an S3 event notification; see :func:`handle_event`."""
-    return handle_event(event, SETTINGS, STORAGE, PNG_EXECUTOR)
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    """Process every record of an S3 event notification; returns :class:`HandlerResult` as JSON
+    (see :func:`handle_event`)."""
+    return handle_event(event, SETTINGS, STORAGE, PNG_EXECUTOR).to_json()
 
 
 def handle_event(
     event: Any, settings: Settings, storage: Storage, executor: Executor | None = None
-) -> dict[str, list[dict[str, Any]]]:
-    """Process each upload the event names and return the summary; PNGs are encoded on
+) -> HandlerResult:
+    """Process each upload the event names and return what became of each; PNGs are encoded on
     ``executor`` when given.
 
     A permanent failure of one upload lands in ``rejected`` (logged at ERROR) and the other
     records carry on; a transient failure raises so Lambda retries the event (outputs have
     deterministic names, so the retry overwrites instead of duplicating).
     """
-    summary: dict[str, list[dict[str, Any]]] = {"processed": [], "rejected": []}
+    result = HandlerResult()
     if is_test_event(event):
         logger.info("event has no records, ignored (for example s3:TestEvent)")
-        return summary
+        return result
     for item in parse_records(event):
         if isinstance(item, BadRecord):
-            summary["rejected"].append(_reject(item.bucket, item.key, item.version_id, item.reason))
+            result.rejected.append(_reject(item.bucket, item.key, item.version_id, item.reason))
             continue
         try:
             entry = process_upload(item, settings, storage, executor)
         except PermanentError as exc:
-            summary["rejected"].append(_reject(item.bucket, item.key, item.version_id, str(exc)))
+            result.rejected.append(_reject(item.bucket, item.key, item.version_id, str(exc)))
             continue
         except Exception:
             logger.exception(
@@ -80,14 +91,14 @@ def handle_event(
                 extra={"bucket": item.bucket, "key": item.key, "version_id": item.version_id},
             )
             raise
-        logger.info("processed s3://%s/%s", item.bucket, item.key, extra=entry)
-        summary["processed"].append(entry)
-    return summary
+        logger.info("processed s3://%s/%s", item.bucket, item.key, extra=asdict(entry))
+        result.processed.append(entry)
+    return result
 
 
 def process_upload(
     upload: Upload, settings: Settings, storage: Storage, executor: Executor | None = None
-) -> dict[str, Any]:
+) -> ProcessedUpload:
     """Read, decode and render one upload entirely in memory (PNGs on ``executor`` when given),
     then write every output.
 
@@ -128,27 +139,24 @@ def process_upload(
         content_type = output.spec.content_type
         storage.put(settings.processed_bucket, key, output.data, content_type, metadata)
         outputs.append(
-            {
-                "key": key,
-                "bytes": len(output.data),
-                "width": output.width,
-                "height": output.height,
-                "format": output.spec.format,
-                "content_type": content_type,
-            }
+            OutputSummary(
+                key, len(output.data), output.width, output.height, output.spec.format, content_type
+            )
         )
     width, height = decoded.source_size
-    return {
-        "bucket": upload.bucket,
-        "key": upload.key,
-        "version_id": upload.version_id,
-        "source": {"bytes": len(data), "width": width, "height": height, "format": decoded.format},
-        "outputs": outputs,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-    }
+    return ProcessedUpload(
+        bucket=upload.bucket,
+        key=upload.key,
+        version_id=upload.version_id,
+        source=SourceSummary(len(data), width, height, decoded.format),
+        outputs=tuple(outputs),
+        duration_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
 
 
-def _reject(bucket: str | None, key: str | None, version_id: str | None, reason: str) -> dict:
-    entry = {"bucket": bucket, "key": key, "version_id": version_id, "reason": reason}
-    logger.error("rejected s3://%s/%s: %s", bucket, key, reason, extra=entry)
+def _reject(
+    bucket: str | None, key: str | None, version_id: str | None, reason: str
+) -> RejectedUpload:
+    entry = RejectedUpload(bucket, key, version_id, reason)
+    logger.error("rejected s3://%s/%s: %s", bucket, key, reason, extra=asdict(entry))
     return entry

@@ -13,14 +13,15 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass
 
-from colour import FAMILY_BY_FORMAT, ColourImage, Family, for_family, to_working
-from decoding import DecodedImage, DraftPlanner
-from encoders import MAX_DIMENSION_BY_FORMAT, REDUCING_GAP, RESAMPLE, encode
-from geometry import Box, ResizePlan, Size, needed_decode_size, plan_resize
-from metadata import exif_without_location
 from PIL import Image
-from png_writer import writes_itself
-from variant_spec import VariantSpec
+
+from function.colour import FAMILY_BY_FORMAT, ColourImage, Family, for_family, to_working
+from function.decoding import DecodedImage, DraftPlanner
+from function.encoders import MAX_DIMENSION_BY_FORMAT, REDUCING_GAP, RESAMPLE, encode
+from function.geometry import Box, ResizePlan, Size, needed_decode_size, plan_resize
+from function.metadata import exif_without_location
+from function.png_writer import writes_itself
+from function.variant_spec import VariantSpec
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ misconfigured function fails loudly instead of rejecting every upload.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from variant_spec import VariantSpec, parse_variants
+from function.variant_spec import VariantSpec, parse_variants, variants_to_json
 
 DEFAULT_MEMORY_MB = 1024
 # Resident memory of the runtime, Python, boto3 and Pillow before any image is touched (measured
@@ -39,7 +39,12 @@ FALSE_VALUES = frozenset({"", "0", "false", "no", "off"})
 
 
 class ConfigError(ValueError):
-    """An environment variable holds a value the function cannot run with."""
+    """An environment variable holds a value the function cannot run with; ``variable`` names
+    it and ``str()`` says why."""
+
+    def __init__(self, variable: str, message: str) -> None:
+        super().__init__(message)
+        self.variable = variable
 
 
 @dataclass(frozen=True)
@@ -85,24 +90,63 @@ def uses_encode_thread(memory_mb: int) -> bool:
     return memory_mb >= ENCODE_THREAD_MIN_VCPUS * MB_PER_VCPU
 
 
+def configured_environment(
+    *,
+    variants: Sequence[VariantSpec],
+    keep_exif: bool,
+    max_input_bytes: int | None = None,
+    max_pixels: int | None = None,
+) -> dict[str, str]:
+    """The environment variables the stack sets from its configuration (``PROCESSED_BUCKET``
+    and Lambda's own variables come from the deployment); unset limits keep their defaults."""
+    env = {
+        "VARIANTS": variants_to_json(variants),
+        "KEEP_EXIF": "true" if keep_exif else "false",
+    }
+    if max_input_bytes is not None:
+        env["MAX_INPUT_BYTES"] = str(max_input_bytes)
+    if max_pixels is not None:
+        env["MAX_PIXELS"] = str(max_pixels)
+    return env
+
+
+def smallest_memory_mb(max_input_bytes: int | None = None) -> int:
+    """The least memory size (MB) whose default ``MAX_PIXELS`` admits ordinary photos
+    (:data:`MIN_DEFAULT_PIXELS`); a smaller function fails at every cold start."""
+    memory_mb = BASELINE_MB
+    while True:
+        input_bytes = (
+            default_max_input_bytes(memory_mb) if max_input_bytes is None else max_input_bytes
+        )
+        if default_max_pixels(memory_mb, input_bytes) >= MIN_DEFAULT_PIXELS:
+            return memory_mb
+        memory_mb += 1
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Parse and validate the function's environment; raises :class:`ConfigError`."""
     bucket = environ.get("PROCESSED_BUCKET", "").strip()
     if not bucket:
-        raise ConfigError("PROCESSED_BUCKET is required: the bucket the variants are written to")
+        raise ConfigError(
+            "PROCESSED_BUCKET",
+            "PROCESSED_BUCKET is required: the bucket the variants are written to",
+        )
     try:
         variants = parse_variants(environ.get("VARIANTS"))
     except ValueError as exc:
-        raise ConfigError(f"VARIANTS: {exc}") from exc
+        raise ConfigError("VARIANTS", f"VARIANTS: {exc}") from exc
     memory_mb = _positive_int(environ, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", DEFAULT_MEMORY_MB)
-    max_input_bytes = _positive_int(environ, "MAX_INPUT_BYTES", default_max_input_bytes(memory_mb))
+    environ_input_bytes = _positive_int(environ, "MAX_INPUT_BYTES", 0) or None
+    max_input_bytes = environ_input_bytes or default_max_input_bytes(memory_mb)
     max_pixels = _positive_int(environ, "MAX_PIXELS", 0)
     if not max_pixels:
         max_pixels = default_max_pixels(memory_mb, max_input_bytes)
         if max_pixels < MIN_DEFAULT_PIXELS:
             raise ConfigError(
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
                 f"AWS_LAMBDA_FUNCTION_MEMORY_SIZE={memory_mb} leaves room for only {max_pixels} "
-                "pixels per image: give the function more memory or set MAX_PIXELS"
+                f"pixels per image: give the function at least "
+                f"{smallest_memory_mb(environ_input_bytes)} MB or set MAX_PIXELS",
             )
     return Settings(
         processed_bucket=bucket,
@@ -123,9 +167,9 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a positive integer, got {raw!r}") from None
+        raise ConfigError(name, f"{name} must be a positive integer, got {raw!r}") from None
     if value <= 0:
-        raise ConfigError(f"{name} must be a positive integer, got {raw!r}")
+        raise ConfigError(name, f"{name} must be a positive integer, got {raw!r}")
     return value
 
 
@@ -135,4 +179,4 @@ def _boolean(environ: Mapping[str, str], name: str) -> bool:
         return True
     if raw in FALSE_VALUES:
         return False
-    raise ConfigError(f"{name} must be true or false, got {environ[name]!r}")
+    raise ConfigError(name, f"{name} must be true or false, got {environ[name]!r}")

@@ -11,7 +11,8 @@ from typing import Any
 from urllib.parse import quote
 
 from botocore.exceptions import ClientError
-from errors import PermanentError
+
+from function.errors import PermanentError
 
 # Error codes that mean this object (or version) will never be readable: retrying cannot help.
 GONE_CODES = frozenset(

@@ -1,10 +1,10 @@
 """Stack configuration: every ``image-pipeline:`` key parsed and validated before any resource.
 
 Pure logic: :func:`load_settings` reads any object with a ``get(key) -> str | None`` method (a
-``pulumi.Config`` or a plain dict) and returns a frozen :class:`Settings`. Defaults live here as
-well as in ``Pulumi.yaml`` because the CLI applies the project's schema defaults but Pulumi's
-mocks and ``pulumi.Config`` readers elsewhere do not. The ``Pulumi.yaml`` defaults that mean
-"unset" (``""``, ``-1``, ``0``, ``[]``) are read as unset here.
+``pulumi.Config`` or a plain dict) and returns a frozen :class:`StackSettings`. Defaults live
+here as well as in ``Pulumi.yaml`` because the CLI applies the project's schema defaults but
+Pulumi's mocks and ``pulumi.Config`` readers elsewhere do not. The ``Pulumi.yaml`` defaults that
+mean "unset" (``""``, ``-1``, ``0``, ``[]``) are read as unset here.
 """
 
 from __future__ import annotations
@@ -16,6 +16,10 @@ from typing import Any, Protocol
 
 import pulumi
 
+from function.settings import DEFAULT_MEMORY_MB, configured_environment
+from function.settings import ConfigError as FunctionConfigError
+from function.settings import Settings as FunctionSettings
+from function.settings import load_settings as load_function_settings
 from function.variant_spec import DEFAULT_VARIANTS, VariantSpec, parse_variants
 
 NAMESPACE = "image-pipeline"
@@ -33,6 +37,14 @@ NONCURRENT_DAYS_RANGE = (1, 3650)
 RETRY_RANGE = (0, 2)
 EVENT_AGE_RANGE = (60, 21600)
 MAX_PREFIX_LENGTH = 1024
+# The function's environment variable -> the stack key it comes from.
+FUNCTION_VARIABLE_KEYS = {
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "memorySize",
+    "MAX_INPUT_BYTES": "maxInputBytes",
+    "MAX_PIXELS": "maxPixels",
+    "VARIANTS": "variants",
+    "KEEP_EXIF": "keepExif",
+}
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 KMS_KEY_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
 
@@ -43,7 +55,7 @@ class ConfigSource(Protocol):
     def get(self, key: str) -> Any: ...
 
 
-class ConfigError(pulumi.RunError, ValueError):
+class StackConfigError(pulumi.RunError, ValueError):
     """One or more configuration values are invalid; the message names each key and value."""
 
     def __init__(self, problems: list[str]) -> None:
@@ -52,11 +64,11 @@ class ConfigError(pulumi.RunError, ValueError):
 
 
 @dataclass(frozen=True)
-class Settings:
+class StackSettings:
     """Validated stack settings; every field has the default a bare stack gets."""
 
     environment: str = "dev"
-    memory_size: int = 1024
+    memory_size: int = DEFAULT_MEMORY_MB
     timeout: int = 60
     log_retention_days: int = 7
     architecture: str = "x86_64"
@@ -137,14 +149,14 @@ class _Reader:
         return default
 
 
-def load_settings(source: ConfigSource) -> Settings:
+def load_settings(source: ConfigSource) -> StackSettings:
     """Read and validate every ``image-pipeline:`` key from ``source``.
 
-    Raises :class:`ConfigError` naming every bad key, its value and what is allowed.
+    Raises :class:`StackConfigError` naming every bad key, its value and what is allowed.
     """
     reader = _Reader(source)
-    defaults = Settings()
-    settings = Settings(
+    defaults = StackSettings()
+    settings = StackSettings(
         environment=reader.choice("environment", defaults.environment, ENVIRONMENTS),
         memory_size=reader.bounded("memorySize", defaults.memory_size, MEMORY_RANGE),
         timeout=reader.bounded("timeout", defaults.timeout, TIMEOUT_RANGE),
@@ -170,9 +182,35 @@ def load_settings(source: ConfigSource) -> Settings:
         max_pixels=_optional_positive(reader, "maxPixels"),
         keep_exif=reader.boolean("keepExif", defaults.keep_exif),
     )
+    if not reader.problems:
+        _check_function_accepts(reader, settings)
     if reader.problems:
-        raise ConfigError(reader.problems)
+        raise StackConfigError(reader.problems)
     return settings
+
+
+def function_settings_for(settings: StackSettings) -> FunctionSettings:
+    """The settings the deployed function will load at cold start from this stack's
+    configuration; raises the function's own ``ConfigError`` where it would refuse them."""
+    environ = configured_environment(
+        variants=settings.variants,
+        keep_exif=settings.keep_exif,
+        max_input_bytes=settings.max_input_bytes,
+        max_pixels=settings.max_pixels,
+    )
+    environ["PROCESSED_BUCKET"] = "processed-bucket-at-preview"
+    environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(settings.memory_size)
+    return load_function_settings(environ)
+
+
+def _check_function_accepts(reader: _Reader, settings: StackSettings) -> None:
+    """Refuse at preview what the function would refuse at every cold start, naming the stack
+    key (the function's own rules decide, so the two cannot disagree)."""
+    try:
+        function_settings_for(settings)
+    except FunctionConfigError as exc:
+        key = FUNCTION_VARIABLE_KEYS[exc.variable]
+        reader.problems.append(f"{key}: the function would refuse this configuration: {exc}")
 
 
 def _retention(reader: _Reader, default: int) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.config import Settings
+from infra.config import StackSettings
 from infra.policies import failure_destination_policy
 
 RETENTION_SECONDS = 14 * 24 * 3600
@@ -26,7 +26,7 @@ ALARM_PERIOD_SECONDS = 300
 class FailureArgs:
     """The function whose failures are captured."""
 
-    settings: Settings
+    settings: StackSettings
     function: aws.lambda_.Function
     role: aws.iam.Role
     tags: dict[str, str]

@@ -1,4 +1,6 @@
-"""The function's deployment package: only its own ``.py`` sources, as a Pulumi AssetArchive."""
+"""The function's deployment package: the ``function`` package's own ``.py`` sources, under
+``function/`` at the archive's root (Lambda imports ``function.lambda_function``), as a Pulumi
+AssetArchive."""
 
 from __future__ import annotations
 
@@ -7,12 +9,14 @@ from pathlib import Path
 import pulumi
 
 FUNCTION_DIR = Path(__file__).resolve().parent.parent / "function"
+# Lambda's handler setting: the package sits at the archive's root.
+HANDLER = "function.lambda_function.lambda_handler"
 EXCLUDED_DIRS = frozenset({"__pycache__", "tests", "test"})
 TEST_FILES = frozenset({"conftest.py"})
 
 
 def function_sources(root: Path = FUNCTION_DIR) -> dict[str, Path]:
-    """Map archive path (POSIX, relative to ``root``) to file for every ``.py`` under ``root``.
+    """Map archive path (POSIX, ``<root's name>/...``) to file for every ``.py`` under ``root``.
 
     Skips caches, bytecode, test directories and ``test_*.py`` / ``*_test.py`` / ``conftest.py``.
     Raises ``FileNotFoundError`` when there is nothing to package.
@@ -22,7 +26,7 @@ def function_sources(root: Path = FUNCTION_DIR) -> dict[str, Path]:
         relative = path.relative_to(root)
         if EXCLUDED_DIRS.intersection(relative.parts[:-1]) or _is_test_file(path.name):
             continue
-        sources[relative.as_posix()] = path
+        sources[f"{root.name}/{relative.as_posix()}"] = path
     if not sources:
         raise FileNotFoundError(f"no function sources (*.py) under {root}")
     return sources

@@ -12,15 +12,14 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from function.variant_spec import variants_to_json
+from function.settings import configured_environment
 from infra.bucket import HardenedBucket
-from infra.config import Settings
+from infra.config import StackSettings
 from infra.layer import PillowLayer
-from infra.packaging import function_archive
+from infra.packaging import HANDLER, function_archive
 from infra.policies import lambda_assume_role_policy, processor_policy
+from layer.build import RUNTIME
 
-RUNTIME = "python3.12"
-HANDLER = "lambda_function.lambda_handler"
 OBJECT_CREATED = "s3:ObjectCreated:*"
 
 
@@ -28,7 +27,7 @@ OBJECT_CREATED = "s3:ObjectCreated:*"
 class ProcessorArgs:
     """What the processor is wired to."""
 
-    settings: Settings
+    settings: StackSettings
     function_name: pulumi.Input[str]
     upload_bucket: HardenedBucket
     processed_bucket: HardenedBucket
@@ -36,17 +35,14 @@ class ProcessorArgs:
     tags: dict[str, str]
 
 
-def function_environment(settings: Settings) -> dict[str, str]:
+def function_environment(settings: StackSettings) -> dict[str, str]:
     """The function's environment variables that come from configuration alone."""
-    env = {
-        "VARIANTS": variants_to_json(settings.variants),
-        "KEEP_EXIF": "true" if settings.keep_exif else "false",
-    }
-    if settings.max_input_bytes is not None:
-        env["MAX_INPUT_BYTES"] = str(settings.max_input_bytes)
-    if settings.max_pixels is not None:
-        env["MAX_PIXELS"] = str(settings.max_pixels)
-    return env
+    return configured_environment(
+        variants=settings.variants,
+        keep_exif=settings.keep_exif,
+        max_input_bytes=settings.max_input_bytes,
+        max_pixels=settings.max_pixels,
+    )
 
 
 def notification_filters(prefix: str, suffixes: tuple[str, ...]) -> list[dict[str, str]]:

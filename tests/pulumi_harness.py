@@ -19,7 +19,6 @@ import asyncio
 import hashlib
 import json
 import runpy
-import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,7 +29,6 @@ import pulumi
 import yaml
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.settings import get_root_resource
-from pulumi.runtime.sync_await import _sync_await
 
 REPO = Path(__file__).resolve().parent.parent
 PROGRAM = REPO / "__main__.py"
@@ -227,7 +225,7 @@ def run_program(
 
     Config keys without a namespace get ``image-pipeline:``; values are strings, as the CLI
     passes them (``"1024"``, ``"true"``, JSON for lists). Exceptions the program raises
-    (e.g. ``infra.config.ConfigError``) propagate to the caller.
+    (e.g. ``infra.config.StackConfigError``) propagate to the caller.
     """
     full_config = {(k if ":" in k else f"{PROJECT}:{k}"): v for k, v in (config or {}).items()}
     region = full_config.get("aws:region", DEFAULT_REGION)
@@ -243,7 +241,7 @@ def run_program(
             pulumi.runtime.set_mocks(
                 mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor
             )
-            _sync_await(
+            loop.run_until_complete(
                 pulumi.runtime.stack.run_pulumi_func(
                     lambda: runpy.run_path(str(program), run_name="__main__")
                 )
@@ -251,7 +249,7 @@ def run_program(
             root = get_root_resource()
             exported = getattr(root, "outputs", {})
             result["outputs"] = {
-                key: _sync_await(pulumi.Output.from_input(value).future())
+                key: loop.run_until_complete(pulumi.Output.from_input(value).future())
                 for key, value in exported.items()
             }
         except BaseException as exc:  # re-raised in the calling thread
@@ -260,8 +258,6 @@ def run_program(
             loop.run_until_complete(loop.shutdown_default_executor())
             loop.close()
 
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
     thread = threading.Thread(target=target, name="pulumi-program")
     thread.start()
     thread.join()

@@ -64,7 +64,7 @@ def test_main_deploys_then_smoke_tests_from_the_stack_outputs(workflow):
     assert pulumi["with"]["command"] == "up"
     up = deploy["steps"].index(pulumi)
     outputs = next(i for i, n in enumerate(names) if "pulumi stack output --json" in n)
-    smoke = next(i for i, n in enumerate(names) if "scripts.smoke_test" in n)
+    smoke = next(i for i, n in enumerate(names) if "ops.smoke_test" in n)
     assert up < outputs < smoke
     assert "> stack-outputs.json" in names[outputs]
     assert "--outputs stack-outputs.json" in names[smoke]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 import struct
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote_plus
 
 from PIL import Image, ImageDraw
 
-FUNCTION_DIR = Path(__file__).resolve().parents[2] / "function"
+from function.s3_event import Sequencer, object_created_event
+
 UPLOADS = "image-uploads"
 PROCESSED = "image-processed"
 DEFAULT_SUFFIXES = (
@@ -78,16 +78,17 @@ def close(actual: tuple[int, ...], expected: tuple[int, ...], tolerance: int = 2
 
 def record(key: str, bucket: str = UPLOADS, version_id: str | None = None) -> dict[str, Any]:
     """An S3 ObjectCreated record as S3 sends it (key URL-encoded with ``+`` for spaces)."""
-    obj: dict[str, Any] = {"key": quote_plus(key, safe="/"), "size": 1, "eTag": "0"}
-    if version_id:
-        obj["versionId"] = version_id
-    return {
-        "eventVersion": "2.1",
-        "eventSource": "aws:s3",
-        "awsRegion": "us-east-1",
-        "eventName": "ObjectCreated:Put",
-        "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket}, "object": obj},
-    }
+    (built,) = object_created_event(
+        bucket=bucket,
+        key=key,
+        size=1,
+        etag="0",
+        version_id=version_id,
+        sequencer=Sequencer().next(),
+        event_time=datetime.now(UTC),
+        region="us-east-1",
+    )["Records"]
+    return built
 
 
 def event(*keys: str) -> dict[str, Any]:

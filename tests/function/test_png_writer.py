@@ -9,11 +9,12 @@ import struct
 import zlib
 
 import pytest
-from encoders import ENCODER_OPTIONS
-from encoders import encode as encode_variant
 from PIL import Image, ImageCms
 from PIL.ExifTags import Base
-from png_writer import (
+
+from function.encoders import ENCODER_OPTIONS
+from function.encoders import encode as encode_variant
+from function.png_writer import (
     CANDIDATE_FILTERS,
     CANDIDATE_STRATEGIES,
     STRIP_ROWS,

@@ -1,0 +1,1 @@
+"""The image-processing Lambda function: decode an upload, render its variants, write them."""

@@ -1,0 +1,84 @@
+"""The handler's result: what it made of each record, as typed values and as the JSON it returns.
+
+Lambda returns :meth:`HandlerResult.to_json`; the local pipeline, the demo and the bench read it
+back with :meth:`HandlerResult.from_json`, so this module is the one definition of its shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class OutputSummary:
+    """One variant written to the processed bucket."""
+
+    key: str
+    bytes: int
+    width: int
+    height: int
+    format: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class SourceSummary:
+    """The upload as decoded: stored size, upright dimensions and format."""
+
+    bytes: int
+    width: int
+    height: int
+    format: str
+
+
+@dataclass(frozen=True)
+class ProcessedUpload:
+    """An upload whose every variant was written."""
+
+    bucket: str
+    key: str
+    version_id: str | None
+    source: SourceSummary
+    outputs: tuple[OutputSummary, ...]
+    duration_ms: float
+
+
+@dataclass(frozen=True)
+class RejectedUpload:
+    """A record no retry can fix, with whatever it named and the reason."""
+
+    bucket: str | None
+    key: str | None
+    version_id: str | None
+    reason: str
+
+
+@dataclass
+class HandlerResult:
+    """Everything one invocation did, in record order within each list."""
+
+    processed: list[ProcessedUpload] = field(default_factory=list)
+    rejected: list[RejectedUpload] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON-serialisable form Lambda returns."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> HandlerResult:
+        """Parse :meth:`to_json`'s form back (raises ``KeyError``/``TypeError`` on another
+        shape)."""
+        processed = [
+            ProcessedUpload(
+                bucket=entry["bucket"],
+                key=entry["key"],
+                version_id=entry["version_id"],
+                source=SourceSummary(**entry["source"]),
+                outputs=tuple(OutputSummary(**output) for output in entry["outputs"]),
+                duration_ms=entry["duration_ms"],
+            )
+            for entry in data["processed"]
+        ]
+        rejected = [RejectedUpload(**entry) for entry in data["rejected"]]
+        return cls(processed, rejected)

@@ -1,0 +1,32 @@
+"""The stack outputs: the one list of what a stack exports, for CI and the operations tools.
+
+Pure (no Pulumi import): ``__main__.py`` exports a :class:`StackOutputs` of Pulumi outputs, the
+local pipeline builds one of plain strings, and ``ops`` validates what it reads against
+:data:`STACK_OUTPUT_NAMES`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True)
+class StackOutputs[Value]:
+    """Every stack output, by its exported name."""
+
+    upload_bucket_name: Value
+    upload_bucket_arn: Value
+    processed_bucket_name: Value
+    processed_bucket_arn: Value
+    function_name: Value
+    function_arn: Value
+    function_role_arn: Value
+    log_group_name: Value
+    failure_queue_url: Value
+
+    def items(self) -> list[tuple[str, Value]]:
+        """``(name, value)`` for every output, in declaration order."""
+        return [(field.name, getattr(self, field.name)) for field in fields(self)]
+
+
+STACK_OUTPUT_NAMES: tuple[str, ...] = tuple(field.name for field in fields(StackOutputs))

@@ -1,0 +1,433 @@
+"""The pipeline without a cloud: the real handler fed real S3 events from the embedded S3 endpoint.
+
+:class:`LocalPipeline` creates the stack's two buckets on a running
+:class:`~local.local_s3.LocalS3`, sets the environment the stack gives the function
+(``PROCESSED_BUCKET``, ``VARIANTS``, ..., ``AWS_ENDPOINT_URL`` pointing at the endpoint, dummy
+credentials) and imports ``function.lambda_function`` afresh, exactly as Lambda does at a cold
+start. :meth:`LocalPipeline.deliver`
+sends one S3 ``ObjectCreated`` event for an uploaded object; :meth:`LocalPipeline.watch` starts a
+:class:`WatchDispatcher` that does so for every new object version, so any S3 client can upload and
+wait for variants as it would against a deployed stack.
+
+Like Lambda's asynchronous invocation, an event whose handler raises is retried (twice by default)
+and then recorded in :attr:`LocalPipeline.failures`, the local counterpart of the failure queue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import os
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import ModuleType, TracebackType
+from typing import Any, Self
+
+import boto3
+
+from function.result import HandlerResult
+from function.s3_event import Sequencer, event_name_for, object_created_event
+from function.settings import DEFAULT_MEMORY_MB, configured_environment
+from function.variant_spec import parse_variants
+from infra.stack_outputs import StackOutputs
+from local.local_s3 import DUMMY_CREDENTIALS, BucketNames, LocalS3, create_stack_buckets
+
+logger = logging.getLogger(__name__)
+
+HANDLER_MODULE = "function.lambda_function"
+ACCOUNT_ID = "123456789012"
+# Variables that would redirect or re-credential the function's boto3 client: cleared, as in Lambda.
+_CLEARED_ENV = (
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_LOG_LEVEL",
+)
+
+
+class FunctionLoadError(RuntimeError):
+    """The handler could not be imported (missing file, or a configuration error at cold start)."""
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    """What the stack configures on the function; ``None`` leaves the handler's default."""
+
+    variants_json: str | None = None
+    max_input_bytes: int | None = None
+    max_pixels: int | None = None
+    keep_exif: bool = False
+    memory_mb: int = DEFAULT_MEMORY_MB
+    timeout_s: int = 60
+    function_name: str = "image-pipeline-local"
+
+
+@dataclass
+class Delivery:
+    """One event delivered to the handler and what came of it."""
+
+    key: str
+    version_id: str | None
+    event: dict[str, Any]
+    result: HandlerResult | None = None
+    error: str | None = None
+    attempts: int = 0
+    duration_ms: float = 0.0
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether the handler returned (the upload may still have been rejected)."""
+        return self.result is not None
+
+
+@dataclass
+class LocalLambdaContext:
+    """The attributes and method of Lambda's context object that handlers use."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    timeout_s: int
+    region: str
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    _deadline: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_s
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{self.function_name}"
+        )
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the configured timeout."""
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def function_environment(
+    config: FunctionConfig, processed_bucket: str, endpoint_url: str, region: str
+) -> dict[str, str | None]:
+    """The environment the function runs with (``None`` = unset): the stack's variables, Lambda's
+    own, and the embedded endpoint with dummy credentials."""
+    env: dict[str, str | None] = dict.fromkeys(_CLEARED_ENV)
+    env.update(
+        {
+            "PROCESSED_BUCKET": processed_bucket,
+            "VARIANTS": None,
+            "MAX_INPUT_BYTES": None,
+            "MAX_PIXELS": None,
+            **configured_environment(
+                variants=parse_variants(config.variants_json),
+                keep_exif=config.keep_exif,
+                max_input_bytes=config.max_input_bytes,
+                max_pixels=config.max_pixels,
+            ),
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
+            "AWS_LAMBDA_FUNCTION_NAME": config.function_name,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{config.function_name}",
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            "AWS_ENDPOINT_URL": endpoint_url,
+            "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": DUMMY_CREDENTIALS["aws_secret_access_key"],
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        }
+    )
+    return env
+
+
+@contextlib.contextmanager
+def patched_environ(changes: Mapping[str, str | None]) -> Iterator[None]:
+    """Apply ``changes`` to ``os.environ`` (``None`` unsets) and restore the previous values."""
+    previous = {name: os.environ.get(name) for name in changes}
+    try:
+        _apply_environ(changes)
+        yield
+    finally:
+        _apply_environ(previous)
+
+
+def _apply_environ(changes: Mapping[str, str | None]) -> None:
+    for name, value in changes.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@contextlib.contextmanager
+def cold_start() -> Iterator[ModuleType]:
+    """Import the handler module afresh, as Lambda does at a cold start, so it reads the current
+    environment; the module imported before (by tests, say) and boto3's default session are
+    restored afterwards. Raises :class:`FunctionLoadError` if the import fails.
+    """
+    saved_module = sys.modules.pop(HANDLER_MODULE, None)
+    saved_session = boto3.DEFAULT_SESSION
+    boto3.DEFAULT_SESSION = None
+    try:
+        try:
+            module = importlib.import_module(HANDLER_MODULE)
+        except Exception as exc:
+            raise FunctionLoadError(
+                f"the handler failed at cold start: {type(exc).__name__}: {exc}"
+            ) from exc
+        yield module
+    finally:
+        sys.modules.pop(HANDLER_MODULE, None)
+        if saved_module is not None:
+            sys.modules[HANDLER_MODULE] = saved_module
+        boto3.DEFAULT_SESSION = saved_session
+
+
+class LocalPipeline:
+    """The stack's buckets and function, run locally against a :class:`LocalS3`.
+
+    Use as a context manager. While it is open, ``os.environ`` holds the function's environment
+    (restored on exit) and :attr:`client` is an S3 client for the endpoint.
+    """
+
+    def __init__(
+        self,
+        s3: LocalS3,
+        *,
+        buckets: BucketNames | None = None,
+        config: FunctionConfig | None = None,
+        retries: int = 2,
+        retry_delay_s: float = 0.2,
+    ) -> None:
+        self.s3 = s3
+        self.buckets = buckets or BucketNames()
+        self.config = config or FunctionConfig()
+        self.retries = retries
+        self.retry_delay_s = retry_delay_s
+        self.deliveries: list[Delivery] = []
+        self.failures: list[Delivery] = []
+        self.client: Any = None
+        self._handler: Any = None
+        self._delivered: set[tuple[str, str | None]] = set()
+        self._lock = threading.RLock()
+        self._sequencer = Sequencer()
+        self._stack = contextlib.ExitStack()
+
+    @property
+    def upload_bucket(self) -> str:
+        """Name of the upload bucket."""
+        return self.buckets.upload
+
+    @property
+    def processed_bucket(self) -> str:
+        """Name of the processed bucket."""
+        return self.buckets.processed
+
+    def __enter__(self) -> Self:
+        with contextlib.ExitStack() as stack:
+            self.client = self.s3.client()
+            create_stack_buckets(self.client, self.buckets, self.s3.region)
+            env = function_environment(
+                self.config, self.processed_bucket, self.s3.endpoint_url, self.s3.region
+            )
+            stack.enter_context(patched_environ(env))
+            module = stack.enter_context(cold_start())
+            self._handler = module.lambda_handler
+            self._stack = stack.pop_all()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stack.close()
+        self._handler = None
+
+    def stack_outputs(self) -> dict[str, str]:
+        """The stack outputs a deployed stack would give (``pulumi stack output --json``), naming
+        the local buckets and function; the log group and queue are nominal."""
+        name = self.config.function_name
+        region = self.s3.region
+        outputs = StackOutputs(
+            upload_bucket_name=self.upload_bucket,
+            upload_bucket_arn=f"arn:aws:s3:::{self.upload_bucket}",
+            processed_bucket_name=self.processed_bucket,
+            processed_bucket_arn=f"arn:aws:s3:::{self.processed_bucket}",
+            function_name=name,
+            function_arn=f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{name}",
+            function_role_arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}-role",
+            log_group_name=f"/aws/lambda/{name}",
+            failure_queue_url=f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{name}-failures",
+        )
+        return dict(outputs.items())
+
+    def upload(self, key: str, body: bytes, content_type: str | None = None) -> str | None:
+        """Put ``body`` under ``key`` in the upload bucket; returns the new version id."""
+        extra = {"ContentType": content_type} if content_type else {}
+        response = self.client.put_object(Bucket=self.upload_bucket, Key=key, Body=body, **extra)
+        return response.get("VersionId")
+
+    def deliver(self, key: str, version_id: str | None = None) -> Delivery:
+        """Send the ``ObjectCreated`` event of ``key`` (the given or latest version) to the handler,
+        as S3 would after the upload; returns the :class:`Delivery`."""
+        kwargs = {"Bucket": self.upload_bucket, "Key": key}
+        if version_id:
+            kwargs["VersionId"] = version_id
+        head = self.client.head_object(**kwargs)
+        return self._deliver_version(
+            key,
+            head.get("VersionId", version_id),
+            int(head["ContentLength"]),
+            head["ETag"],
+            head["LastModified"],
+        )
+
+    def watch(self, interval_s: float = 0.2) -> WatchDispatcher:
+        """A started :class:`WatchDispatcher` for the upload bucket (stop it, or use ``with``)."""
+        dispatcher = WatchDispatcher(self, interval_s)
+        dispatcher.start()
+        return dispatcher
+
+    def pending_versions(self) -> list[dict[str, Any]]:
+        """Object versions in the upload bucket that no event was delivered for, oldest first."""
+        paginator = self.client.get_paginator("list_object_versions")
+        versions = [
+            version
+            for page in paginator.paginate(Bucket=self.upload_bucket)
+            for version in page.get("Versions", [])
+        ]
+        with self._lock:
+            fresh = [v for v in versions if (v["Key"], v.get("VersionId")) not in self._delivered]
+        # S3 lists each key's versions newest first and LastModified has one-second resolution:
+        # reversing before the stable sort keeps a key's versions in upload order.
+        return sorted(reversed(fresh), key=lambda v: v["LastModified"])
+
+    def deliver_pending(self) -> list[Delivery]:
+        """Deliver an event for each pending object version (one poll of the watch mode)."""
+        deliveries = []
+        for version in self.pending_versions():
+            key, version_id = version["Key"], version.get("VersionId")
+            if self._claim(key, version_id):
+                deliveries.append(
+                    self._deliver_version(
+                        key,
+                        version_id,
+                        int(version["Size"]),
+                        version["ETag"],
+                        version["LastModified"],
+                    )
+                )
+        return deliveries
+
+    def _claim(self, key: str, version_id: str | None) -> bool:
+        """Mark a version as delivered; False if it already was (by another caller or thread)."""
+        with self._lock:
+            if (key, version_id) in self._delivered:
+                return False
+            self._delivered.add((key, version_id))
+            return True
+
+    def _deliver_version(
+        self, key: str, version_id: str | None, size: int, etag: str, modified: datetime
+    ) -> Delivery:
+        with self._lock:
+            if self._handler is None:
+                raise RuntimeError("LocalPipeline is not open: use it as a context manager")
+            self._delivered.add((key, version_id))
+            event = object_created_event(
+                bucket=self.upload_bucket,
+                key=key,
+                size=size,
+                etag=etag,
+                version_id=version_id,
+                sequencer=self._sequencer.next(),
+                event_time=modified,
+                region=self.s3.region,
+                event_name=event_name_for(etag),
+                request_id=uuid.uuid4().hex[:16].upper(),
+            )
+            delivery = Delivery(key=key, version_id=version_id, event=event)
+            self._invoke_with_retries(delivery)
+            self.deliveries.append(delivery)
+            if not delivery.succeeded:
+                self.failures.append(delivery)
+            return delivery
+
+    def _invoke_with_retries(self, delivery: Delivery) -> None:
+        started = time.perf_counter()
+        for attempt in range(1, self.retries + 2):
+            delivery.attempts = attempt
+            context = LocalLambdaContext(
+                self.config.function_name,
+                self.config.memory_mb,
+                self.config.timeout_s,
+                self.s3.region,
+            )
+            try:
+                delivery.result = HandlerResult.from_json(self._handler(delivery.event, context))
+                delivery.error = None
+                break
+            except Exception as exc:
+                delivery.error = f"{type(exc).__name__}: {exc}"
+                logger.warning(
+                    "handler raised on attempt %d for %s: %s", attempt, delivery.key, delivery.error
+                )
+                if attempt <= self.retries:
+                    time.sleep(self.retry_delay_s * attempt)
+        delivery.duration_ms = round((time.perf_counter() - started) * 1000, 1)
+
+
+class WatchDispatcher:
+    """Background thread polling the upload bucket (``ListObjectVersions``) and delivering an
+    ``ObjectCreated`` event for every object version not delivered yet, like S3's notification.
+
+    Started by :meth:`LocalPipeline.watch`; stopping it (or leaving its ``with`` block) waits for
+    the event in flight.
+    """
+
+    def __init__(self, pipeline: LocalPipeline, interval_s: float = 0.2) -> None:
+        self.pipeline = pipeline
+        self.interval_s = interval_s
+        self.polls = 0
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="s3-event-dispatcher", daemon=True)
+
+    def start(self) -> None:
+        """Start polling in the background."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop polling and wait for the thread (idempotent)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.pipeline.deliver_pending()
+            except Exception as exc:  # the endpoint going away must not kill the thread silently
+                self.errors.append(f"{type(exc).__name__}: {exc}")
+                logger.exception("watch poll failed")
+            self.polls += 1
+            self._stop.wait(self.interval_s)

@@ -1,0 +1,56 @@
+"""function.settings: defaults sized from memory, errors naming the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from function.settings import (
+    ConfigError,
+    default_max_input_bytes,
+    default_max_pixels,
+    load_settings,
+)
+from function.variant_spec import DEFAULT_VARIANTS
+
+MIB = 1024 * 1024
+
+
+def test_settings_defaults_are_sized_from_the_function_memory():
+    defaults = load_settings({"PROCESSED_BUCKET": "out"})
+    assert defaults.memory_mb == 1024 and defaults.variants == DEFAULT_VARIANTS
+    assert defaults.max_input_bytes == 64 * MIB == default_max_input_bytes(1024)
+    assert (
+        defaults.max_pixels == (1024 - 128 - 64) * MIB // 28 == default_max_pixels(1024, 64 * MIB)
+    )
+    assert 31_000_000 < defaults.max_pixels < 31_200_000
+    assert defaults.max_alpha_pixels == defaults.max_pixels * 28 // 46  # 20.3 MP with alpha
+    assert not defaults.keep_exif
+    bigger = load_settings({"PROCESSED_BUCKET": "out", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "3008"})
+    assert bigger.max_pixels > 3 * defaults.max_pixels
+    fewer = load_settings({"PROCESSED_BUCKET": "out", "MAX_INPUT_BYTES": str(320 * MIB)})
+    assert fewer.max_pixels == (1024 - 128 - 320) * MIB // 28  # the download leaves less room
+    explicit = load_settings(
+        {
+            "PROCESSED_BUCKET": "out",
+            "MAX_PIXELS": "100",
+            "MAX_INPUT_BYTES": "7",
+            "KEEP_EXIF": "TRUE",
+        }
+    )
+    assert (explicit.max_pixels, explicit.max_input_bytes, explicit.keep_exif) == (100, 7, True)
+    assert explicit.max_alpha_pixels == 60  # an explicit MAX_PIXELS is scaled for alpha too
+
+
+def test_settings_errors_name_the_variable():
+    with pytest.raises(ConfigError, match="PROCESSED_BUCKET"):
+        load_settings({"PROCESSED_BUCKET": "  "})
+    with pytest.raises(ConfigError, match=r"VARIANTS: variants\[0\]\.quality"):
+        load_settings(
+            {"PROCESSED_BUCKET": "b", "VARIANTS": '[{"suffix":"a","format":"PNG","quality":5}]'}
+        )
+    with pytest.raises(ConfigError, match="MAX_PIXELS"):
+        load_settings({"PROCESSED_BUCKET": "b", "MAX_PIXELS": "0"})
+    with pytest.raises(ConfigError, match="AWS_LAMBDA_FUNCTION_MEMORY_SIZE=160"):
+        load_settings({"PROCESSED_BUCKET": "b", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "160"})
+    small = {"PROCESSED_BUCKET": "b", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "160", "MAX_PIXELS": "9"}
+    assert load_settings(small).max_pixels == 9
