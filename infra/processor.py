@@ -15,9 +15,9 @@ import pulumi_aws as aws
 from function.variant_spec import variants_to_json
 from infra.bucket import HardenedBucket
 from infra.config import Settings
+from infra.iam_documents import lambda_assume_role_policy, processor_policy
 from infra.layer import PillowLayer
 from infra.packaging import function_archive
-from infra.policies import lambda_assume_role_policy, processor_policy
 
 RUNTIME = "python3.12"
 HANDLER = "lambda_function.lambda_handler"

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from infra.policies import (
+from infra.iam_documents import (
     failure_destination_policy,
     lambda_assume_role_policy,
     log_streams_arn,
