@@ -40,9 +40,10 @@ chromium:
 	      --no-install-recommends chromium ) >/dev/null 2>&1 \
 	    || echo "Chromium could not be installed: the demo test will skip its browser step." >&2; }
 
-lint: $(STAMP) ## Lint and check formatting with ruff
+lint: $(STAMP) ## Lint and check formatting with ruff, audit the CI workflow with zizmor
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/zizmor --offline .github/workflows
 
 format: $(STAMP) ## Format and fix with ruff
 	$(VENV)/bin/ruff format .
