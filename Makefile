@@ -31,9 +31,10 @@ venv: $(STAMP) ## Create the virtualenv with the pinned dependencies
 test: $(STAMP) ## Run the whole test suite (installs nothing outside .venv)
 	$(PY) -m pytest
 
-lint: $(STAMP) ## Lint and check formatting with ruff
+lint: $(STAMP) ## Lint and check formatting with ruff, audit the CI workflow with zizmor
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/zizmor --offline .github/workflows
 
 format: $(STAMP) ## Format and fix with ruff
 	$(VENV)/bin/ruff format .

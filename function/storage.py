@@ -1,7 +1,8 @@
 """S3 reads and writes for the handler (the only module that talks to S3).
 
-Reads that find the object or its version gone raise :class:`SourceUnavailableError`
-(permanent); every other S3 or network error propagates unchanged (transient).
+Reads that find the object or its version gone (or archived) raise
+:class:`SourceUnavailableError` (permanent); every other S3 or network error propagates
+unchanged (transient).
 """
 
 from __future__ import annotations
@@ -14,18 +15,20 @@ from botocore.exceptions import ClientError
 
 from function.errors import PermanentError
 
-# Error codes that mean this object (or version) will never be readable: retrying cannot help.
-GONE_CODES = frozenset(
-    {
-        "404",
-        "NoSuchKey",
-        "NoSuchVersion",
-        "NotFound",
-        "400",
-        "InvalidArgument",
-        "InvalidObjectState",
-    }
-)
+# The error codes meaning this object (or version) will never be readable, with the reason the
+# rejection gives. A HEAD response has no body, so its code is the bare HTTP status: only "404"
+# says "gone" there; any other status (400 for an expired token, 403 for a missing grant)
+# names no cause and raises for a retry. On GET, "InvalidObjectState" (403) is an object in an
+# archive storage class: only a restore (hours, outside any retry window) makes it readable, so
+# it is rejected and can be reprocessed once restored. "InvalidArgument" is not kept: the HEAD
+# before the GET has already accepted the same bucket, key and version, so it names no property
+# of the object and raises like any unexplained error (the failure queue keeps the event).
+GONE_REASONS = {
+    "404": "source object not found",
+    "NoSuchKey": "source object not found",
+    "NoSuchVersion": "source object version not found",
+    "InvalidObjectState": "source object is archived: restore it before it can be read",
+}
 CACHE_CONTROL = "public, max-age=86400"
 # S3 caps all user metadata of an object at 2 KB; a longer encoded key is linked by its hash.
 MAX_METADATA_VALUE = 1024
@@ -86,6 +89,6 @@ class Storage:
             return getattr(self._client, operation)(**kwargs)
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
-            if code in GONE_CODES:
-                raise SourceUnavailableError(f"source object unavailable ({code})") from exc
+            if code in GONE_REASONS:
+                raise SourceUnavailableError(f"{GONE_REASONS[code]} ({code})") from exc
             raise

@@ -11,7 +11,7 @@ from pulumi_aws.s3 import (
     BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs as SseDefault,
 )
 
-from infra.policies import tls_only_bucket_policy
+from infra.iam_documents import tls_only_bucket_policy
 
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
 

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.config import StackSettings
-from infra.policies import failure_destination_policy
+from infra.iam_documents import failure_destination_policy
 
 RETENTION_SECONDS = 14 * 24 * 3600
 ALARM_PERIOD_SECONDS = 300

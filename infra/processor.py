@@ -15,9 +15,9 @@ import pulumi_aws as aws
 from function.settings import configured_environment
 from infra.bucket import HardenedBucket
 from infra.config import StackSettings
+from infra.iam_documents import lambda_assume_role_policy, processor_policy
 from infra.layer import PillowLayer
 from infra.packaging import HANDLER, function_archive
-from infra.policies import lambda_assume_role_policy, processor_policy
 from layer.build import RUNTIME
 
 OBJECT_CREATED = "s3:ObjectCreated:*"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,7 +33,7 @@ def run_lines(job: dict) -> list[str]:
 def test_triggers_are_pull_requests_and_pushes_to_main(workflow):
     assert workflow["on"]["pull_request"]["branches"] == ["main"]
     assert workflow["on"]["push"]["branches"] == ["main"]
-    assert workflow["permissions"] == {"contents": "read"}
+    assert workflow["permissions"] == {}  # each job asks for what it needs
 
 
 def test_every_event_runs_lint_and_tests(workflow):
@@ -84,7 +86,7 @@ def test_aws_access_is_oidc_before_pulumi_runs(workflow, job_name):
 
 def test_checks_job_gets_no_cloud_credentials(workflow):
     checks = workflow["jobs"]["checks"]
-    assert "permissions" not in checks
+    assert checks["permissions"] == {"contents": "read"}
     assert not steps_using(checks, "aws-actions/configure-aws-credentials")
     assert "secrets." not in yaml.safe_dump(checks)
 
@@ -97,8 +99,72 @@ def test_no_long_lived_aws_keys_are_referenced():
     assert secrets == {"AWS_ROLE_ARN", "PULUMI_ACCESS_TOKEN"}
 
 
-def test_actions_are_pinned_to_a_version(workflow):
+SHA_PIN = re.compile(r"^\s*(?:- )?uses: ([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # v\d+\.\d+\.\d+$")
+LEAST_PERMISSIONS = {
+    "checks": {"contents": "read"},
+    "preview": {"contents": "read", "id-token": "write", "pull-requests": "write"},
+    "deploy": {"contents": "read", "id-token": "write"},
+}
+
+
+def test_actions_are_pinned_to_a_commit_with_the_release_in_a_comment(workflow):
+    uses_lines = [line for line in WORKFLOW.read_text().splitlines() if "uses:" in line]
+    steps = [step for job in workflow["jobs"].values() for step in job["steps"] if "uses" in step]
+    assert len(uses_lines) == len(steps) > 0
+    for line in uses_lines:
+        assert SHA_PIN.match(line), line
+    for step in steps:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+
+
+def test_one_commit_per_action(workflow):
+    pins: dict[str, set[str]] = {}
     for job in workflow["jobs"].values():
         for step in job["steps"]:
             if "uses" in step:
-                assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", step["uses"]), step["uses"]
+                action, sha = step["uses"].split("@")
+                pins.setdefault(action, set()).add(sha)
+    assert all(len(shas) == 1 for shas in pins.values()), pins
+
+
+def test_checkout_never_persists_the_token(workflow):
+    for name, job in workflow["jobs"].items():
+        (checkout,) = steps_using(job, "actions/checkout")
+        assert checkout["with"]["persist-credentials"] is False, name
+
+
+def test_every_job_gets_the_least_permissions(workflow):
+    assert {name: job["permissions"] for name, job in workflow["jobs"].items()} == (
+        LEAST_PERMISSIONS
+    )
+
+
+def test_secrets_and_oidc_only_inside_an_environment(workflow):
+    """Jobs that read a secret or mint an OIDC token run in a GitHub environment (its protection
+    rules gate them); the preview, which runs pull-request code, has its own."""
+    for name, job in workflow["jobs"].items():
+        if "secrets." in yaml.safe_dump(job) or job["permissions"].get("id-token") == "write":
+            assert job.get("environment"), name
+    assert workflow["jobs"]["preview"]["environment"] == "preview"
+    assert workflow["jobs"]["deploy"]["environment"] == "dev"
+    assert "secrets." not in yaml.safe_dump({k: v for k, v in workflow.items() if k != "jobs"})
+
+
+def test_zizmor_is_pinned_and_run_by_make_lint():
+    requirements = (ROOT / "requirements-dev.txt").read_text().splitlines()
+    assert any(re.fullmatch(r"zizmor==\d+\.\d+\.\d+", line) for line in requirements)
+    makefile = (ROOT / "Makefile").read_text()
+    lint = makefile[makefile.index("\nlint:") : makefile.index("\nformat:")]
+    assert "$(VENV)/bin/zizmor --offline .github/workflows" in lint
+
+
+def test_zizmor_finds_nothing_at_its_default_level():
+    zizmor = Path(sys.executable).parent / "zizmor"
+    result = subprocess.run(
+        [str(zizmor), "--offline", "--no-progress", str(WORKFLOW.parent)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings" in result.stdout + result.stderr

@@ -37,6 +37,34 @@ POLICY_DOCUMENT_TYPES = frozenset(
     }
 )
 LOG_GROUP_TYPES = frozenset({"aws:cloudwatch/logGroup:LogGroup"})
+POLICY_ATTACHMENT_TYPES = frozenset(
+    {
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+        "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+        "aws:iam/policyAttachment:PolicyAttachment",
+    }
+)
+EXCLUSIVE_ATTACHMENT_TYPES = frozenset(
+    {
+        "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+        "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+        "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
+    }
+)
+# Resources whose ``policy`` property is a resource policy (who may act on the resource).
+RESOURCE_POLICY_TYPES = frozenset(
+    {
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "aws:sqs/queuePolicy:QueuePolicy",
+        "aws:sqs/queue:Queue",
+        "aws:sns/topicPolicy:TopicPolicy",
+        "aws:sns/topic:Topic",
+        "aws:kms/key:Key",
+        "aws:kms/keyPolicy:KeyPolicy",
+    }
+)
+FUNCTION_URL_TYPES = frozenset({"aws:lambda/functionUrl:FunctionUrl"})
 
 SSE_ALGORITHMS = frozenset({"AES256", "aws:kms", "aws:kms:dsse"})
 PUBLIC_ACCESS_FLAGS = (
@@ -47,6 +75,32 @@ PUBLIC_ACCESS_FLAGS = (
 )
 S3_PRINCIPAL = "s3.amazonaws.com"
 ACCOUNT_ID = re.compile(r"^\d{12}$")
+WILDCARDS = frozenset("*?")
+# AWS managed policies granting administrator or whole-service access.
+PRIVILEGED_MANAGED_POLICY = re.compile(
+    r"^arn:[\w-]+:iam::aws:policy/(.*/)?"
+    r"(AdministratorAccess(-\w+)?|PowerUserAccess|IAMFullAccess|\w*FullAccess(V\d+)?)$"
+)
+# Condition keys that pin the caller (or the service's source) to an account, organization,
+# network or resource: a wildcard principal limited by one of them is not public.
+CALLER_CONDITION_KEYS = frozenset(
+    {
+        "aws:sourcearn",
+        "aws:sourceaccount",
+        "aws:sourceowner",
+        "aws:sourceorgid",
+        "aws:sourceorgpaths",
+        "aws:sourcevpc",
+        "aws:sourcevpce",
+        "aws:principalarn",
+        "aws:principalaccount",
+        "aws:principalorgid",
+        "aws:principalorgpaths",
+    }
+)
+MATCHING_OPERATORS = frozenset(
+    {"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike"}
+)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -159,8 +213,34 @@ def check_lambda_permission(props: Mapping[str, Any]) -> list[str]:
     return violations
 
 
+def _has_wildcard(value: Any) -> bool:
+    return any(WILDCARDS & set(str(item)) for item in _as_list(value))
+
+
+def _broad_resource(resource: str) -> bool:
+    """Whether a resource pattern spans more than one named resource's own objects.
+
+    ``*``, a wildcard in the ARN's partition, service or account, or a wildcard in the first
+    segment of the resource's name (``arn:aws:s3:::*/*``, ``arn:aws:s3:::app-*``,
+    ``role/*``) are broad; ``bucket/*`` or ``log-group:/aws/lambda/fn:*`` are not.
+    """
+    if not _has_wildcard(resource):
+        return False
+    parts = resource.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return True
+    _, partition, service, _region, account, name = parts
+    if any(_has_wildcard(part) for part in (partition, service, account)):
+        return True
+    if service != "s3" and (separator := re.search(r"[/:]", name)):
+        name = name[separator.end() :]  # drop the resource type: role/, function:, log-group:
+    segments = [segment for segment in re.split(r"[/:]", name) if segment]
+    return not segments or _has_wildcard(segments[0])
+
+
 def check_policy_document(document: Any, where: str = "policy") -> list[str]:
-    """No ``Allow`` statement with a wildcard action, ``*`` resource, NotAction or NotResource."""
+    """No ``Allow`` statement with a wildcard (``*`` or ``?``) in an action, a resource that
+    spans other resources (see :func:`_broad_resource`), NotAction or NotResource."""
     parsed = _document(document)
     if parsed is None:
         return [f"{where} is not a JSON policy document"]
@@ -170,15 +250,137 @@ def check_policy_document(document: Any, where: str = "policy") -> list[str]:
         if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
             continue
         label = f"{where} statement {statement.get('Sid') or index}"
-        wildcard_actions = [a for a in _as_list(statement.get("Action")) if "*" in str(a)]
+        wildcard_actions = [a for a in _as_list(statement.get("Action")) if _has_wildcard(a)]
         if wildcard_actions:
             violations.append(f"{label} allows wildcard action(s) {wildcard_actions}")
-        if "*" in _as_list(statement.get("Resource")):
+        resources = [str(r) for r in _as_list(statement.get("Resource"))]
+        if "*" in resources:
             violations.append(f"{label} allows every resource ('*')")
+        broad = [r for r in resources if r != "*" and _broad_resource(r)]
+        if broad:
+            violations.append(f"{label} allows wildcard resource(s) {broad}")
         for negated in ("NotAction", "NotResource"):
             if negated in statement:
                 violations.append(f"{label} uses {negated} with Allow")
     return violations
+
+
+def _principal_values(principal: Any) -> list[str]:
+    if isinstance(principal, Mapping):
+        return [str(v) for values in principal.values() for v in _as_list(values)]
+    return [str(v) for v in _as_list(principal)]
+
+
+def _pins_caller(value: Any) -> bool:
+    """Whether a condition value names something specific: not only wildcards, and an ARN with
+    a concrete account (or, for an ARN without one such as a bucket's, a concrete name)."""
+    text = str(value)
+    if not text or set(text) <= WILDCARDS:
+        return False
+    parts = text.split(":", 5)
+    if text.startswith("arn:") and len(parts) == 6:
+        account = parts[4]
+        if account:
+            return bool(ACCOUNT_ID.match(account)) and not _has_wildcard(parts[:3])
+        return not _broad_resource(text)
+    return True
+
+
+def _restricts_caller(condition: Any) -> bool:
+    """Whether a Condition pins the caller to an account, organization, network or source
+    resource (a matching operator on such a key, every value specific, no ``IfExists``)."""
+    if not isinstance(condition, Mapping):
+        return False
+    for operator, pairs in condition.items():
+        base = str(operator).lower().split(":")[-1]
+        if base not in MATCHING_OPERATORS or not isinstance(pairs, Mapping):
+            continue
+        for key, value in pairs.items():
+            values = _as_list(value)
+            if (
+                str(key).lower() in CALLER_CONDITION_KEYS
+                and values
+                and all(map(_pins_caller, values))
+            ):
+                return True
+    return False
+
+
+def public_statements(document: Any, where: str) -> list[str]:
+    """Violations for ``Allow`` statements open to any principal: a wildcard in a principal
+    (``"*"``, ``{"AWS": "*"}``, ``["*"]``, ``arn:aws:iam::*:root``) not limited by a condition
+    on the caller (see :func:`_restricts_caller`), or ``NotPrincipal``."""
+    if document in (None, ""):
+        return []
+    parsed = _document(document)
+    if parsed is None:
+        return [f"{where} is not a JSON policy document"]
+    violations = []
+    for index, statement in enumerate(_as_list(parsed.get("Statement"))):
+        if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
+            continue
+        label = f"{where} statement {statement.get('Sid') or index}"
+        if "NotPrincipal" in statement:
+            violations.append(f"{label} uses NotPrincipal with Allow")
+        wildcards = [v for v in _principal_values(statement.get("Principal")) if _has_wildcard(v)]
+        if wildcards and not _restricts_caller(statement.get("Condition")):
+            violations.append(
+                f"{label} allows any principal {wildcards} without a condition on the caller's "
+                "account, organization or source"
+            )
+    return violations
+
+
+def check_resource_policy_not_public(props: Mapping[str, Any]) -> list[str]:
+    """A resource policy (bucket, queue, topic, key) opens nothing to any principal."""
+    return public_statements(props.get("policy"), "resource policy")
+
+
+def check_trust_policy_not_public(props: Mapping[str, Any]) -> list[str]:
+    """A role's trust policy lets no wildcard principal assume it."""
+    return public_statements(props.get("assumeRolePolicy"), "trust policy")
+
+
+def check_lambda_permission_not_public(props: Mapping[str, Any]) -> list[str]:
+    """A Lambda permission for a wildcard principal names the source account, ARN or org."""
+    principal = props.get("principal")
+    if not _has_wildcard(principal):
+        return []
+    account = props.get("sourceAccount")
+    limits = [
+        isinstance(account, str) and bool(ACCOUNT_ID.match(account)),
+        _pins_caller(props.get("sourceArn") or ""),
+        _pins_caller(props.get("principalOrgId") or ""),
+    ]
+    if any(limits):
+        return []
+    return [
+        f"lambda permission allows any principal ({principal!r}) without sourceAccount, "
+        "sourceArn or principalOrgId"
+    ]
+
+
+def check_function_url_auth(props: Mapping[str, Any]) -> list[str]:
+    """A Lambda function URL requires IAM authentication."""
+    auth = props.get("authorizationType")
+    if auth != "AWS_IAM":
+        return [f"function URL must use authorizationType 'AWS_IAM', got {auth!r}"]
+    return []
+
+
+def check_no_privileged_managed_policy(props: Mapping[str, Any]) -> list[str]:
+    """No attachment of an AWS managed administrator, power-user or full-access policy
+    (``policyArn``, ``policyArns`` or a role's ``managedPolicyArns``)."""
+    arns = [
+        str(arn)
+        for key in ("policyArn", "policyArns", "managedPolicyArns")
+        for arn in _as_list(props.get(key))
+    ]
+    return [
+        f"attaches the privileged managed policy {arn}"
+        for arn in arns
+        if PRIVILEGED_MANAGED_POLICY.match(arn)
+    ]
 
 
 def check_role_inline_policies(props: Mapping[str, Any]) -> list[str]:
@@ -260,13 +462,43 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
         "iam-no-wildcard-in-role-inline-policies",
         ROLE_TYPES,
         check_role_inline_policies,
-        "IAM role inline policies allow no wildcard action and no '*' resource.",
+        "IAM role inline policies allow no wildcard action and no wildcard resource.",
     ),
     ResourceRule(
         "iam-no-wildcard-in-policies",
         POLICY_DOCUMENT_TYPES,
         check_iam_policy_resource,
-        "IAM policies allow no wildcard action and no '*' resource.",
+        "IAM policies allow no wildcard action and no wildcard resource.",
+    ),
+    ResourceRule(
+        "iam-no-privileged-managed-policy",
+        POLICY_ATTACHMENT_TYPES | EXCLUSIVE_ATTACHMENT_TYPES | ROLE_TYPES,
+        check_no_privileged_managed_policy,
+        "No AWS managed administrator, power-user or full-access policy is attached.",
+    ),
+    ResourceRule(
+        "iam-trust-policy-not-public",
+        ROLE_TYPES,
+        check_trust_policy_not_public,
+        "Role trust policies let no wildcard principal assume the role.",
+    ),
+    ResourceRule(
+        "resource-policy-not-public",
+        RESOURCE_POLICY_TYPES,
+        check_resource_policy_not_public,
+        "Bucket, queue, topic and key policies allow nothing to a wildcard principal.",
+    ),
+    ResourceRule(
+        "lambda-permission-not-public",
+        LAMBDA_PERMISSION_TYPES,
+        check_lambda_permission_not_public,
+        "Lambda permissions for a wildcard principal name the source account, ARN or org.",
+    ),
+    ResourceRule(
+        "lambda-function-url-iam-auth",
+        FUNCTION_URL_TYPES,
+        check_function_url_auth,
+        "Lambda function URLs require IAM authentication.",
     ),
     ResourceRule(
         "log-group-retention",

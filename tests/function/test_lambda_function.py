@@ -261,6 +261,99 @@ def test_transient_s3_errors_raise(s3, load_handler, operation, code, status):
     assert raised.value.response["Error"]["Code"] == code
 
 
+class EmptyBody:
+    """The raw body of an HTTP response without one (what S3 sends for a HEAD)."""
+
+    def stream(self, **_: Any) -> Any:
+        return iter(())
+
+
+def bare_status(status: int):
+    """A before-send hook answering with ``status`` and no body, so botocore's own parser turns
+    it into the error (its code is then the bare status, as for every real HEAD error)."""
+
+    def respond(**_: Any) -> AWSResponse:
+        return AWSResponse("https://s3.amazonaws.com", status, {}, EmptyBody())
+
+    return respond
+
+
+@pytest.mark.parametrize("status", [400, 403, 405, 409])
+def test_head_errors_other_than_404_raise_for_a_retry(s3, load_handler, status):
+    upload(s3, "h.jpg", encode(photo((80, 60)), "JPEG"))
+    boto3.DEFAULT_SESSION.events.register("before-send.s3.HeadObject", bare_status(status))
+    handler = load_handler()
+
+    with pytest.raises(ClientError) as raised:
+        handler.lambda_handler(event("h.jpg"), None)
+
+    assert raised.value.response["Error"]["Code"] == str(status)
+    assert processed_keys(s3) == []
+
+
+def test_head_404_rejects_as_gone(s3, load_handler):
+    upload(s3, "h.jpg", encode(photo((80, 60)), "JPEG"))
+    boto3.DEFAULT_SESSION.events.register("before-send.s3.HeadObject", bare_status(404))
+    handler = load_handler()
+
+    result = handler.lambda_handler(event("h.jpg"), None)
+
+    [rejected] = result["rejected"]
+    assert rejected["reason"] == "source object not found (404)"
+
+
+def test_get_invalid_argument_raises_for_a_retry(s3, load_handler):
+    upload(s3, "a.jpg", encode(photo((80, 60)), "JPEG"))
+    boto3.DEFAULT_SESSION.events.register(
+        "before-call.s3.GetObject", s3_error("InvalidArgument", 400)
+    )
+    handler = load_handler()
+
+    with pytest.raises(ClientError) as raised:
+        handler.lambda_handler(event("a.jpg"), None)
+
+    assert raised.value.response["Error"]["Code"] == "InvalidArgument"
+
+
+def test_uploads_gone_between_head_and_get_are_rejected(s3, load_handler):
+    """Deleted between the HEAD and the GET: moto's own NoSuchKey (a delete marker) and
+    NoSuchVersion (the version deleted)."""
+    s3.put_bucket_versioning(Bucket=UPLOADS, VersioningConfiguration={"Status": "Enabled"})
+    upload(s3, "key.jpg", encode(photo((80, 60)), "JPEG"))
+    version = upload(s3, "version.jpg", encode(photo((80, 60)), "JPEG"))
+
+    def delete_before_get(params: dict[str, Any], **_: Any) -> None:
+        version_id = {"VersionId": params["VersionId"]} if "VersionId" in params else {}
+        s3.delete_object(Bucket=UPLOADS, Key=params["Key"], **version_id)
+
+    boto3.DEFAULT_SESSION.events.register("before-parameter-build.s3.GetObject", delete_before_get)
+    handler = load_handler()
+    the_event = {"Records": [record("key.jpg"), record("version.jpg", version_id=version)]}
+
+    result = handler.lambda_handler(the_event, None)
+
+    reasons = {entry["key"]: entry["reason"] for entry in result["rejected"]}
+    assert reasons == {
+        "key.jpg": "source object not found (NoSuchKey)",
+        "version.jpg": "source object version not found (NoSuchVersion)",
+    }
+    assert processed_keys(s3) == []
+
+
+def test_archived_uploads_are_rejected_naming_the_restore(s3, handler):
+    """HEAD answers for an object in Glacier; its GET is moto's real 403 InvalidObjectState."""
+    s3.put_object(
+        Bucket=UPLOADS, Key="cold.jpg", Body=encode(photo((80, 60)), "JPEG"), StorageClass="GLACIER"
+    )
+
+    result = handler.lambda_handler(event("cold.jpg"), None)
+
+    [rejected] = result["rejected"]
+    assert rejected["reason"] == (
+        "source object is archived: restore it before it can be read (InvalidObjectState)"
+    )
+
+
 def test_network_errors_raise(s3, load_handler):
     upload(s3, "n.jpg", encode(photo((80, 60)), "JPEG"))
 

@@ -12,13 +12,13 @@ import pulumi_aws
 import pytest
 
 from function.variant_spec import DEFAULT_VARIANTS, variants_to_json
-from infra.packaging import function_sources
-from infra.policies import (
+from infra.iam_documents import (
     failure_destination_policy,
     lambda_assume_role_policy,
     processor_policy,
     tls_only_bucket_policy,
 )
+from infra.packaging import function_sources
 from tests.pulumi_harness import ACCOUNT_ID, RecordedStack, project_defaults, run_program
 
 BUCKET = "aws:s3/bucket:Bucket"

@@ -7,7 +7,7 @@ import pytest
 
 from function.variant_spec import parse_variants, variants_to_json
 from infra.config import StackConfigError
-from infra.policies import processor_policy
+from infra.iam_documents import processor_policy
 from tests.pulumi_harness import RecordedStack, project_defaults, run_program
 
 KMS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"

@@ -133,6 +133,26 @@ def widen_first_statement(props: dict) -> None:
         props["policy"] = json.dumps(document)
 
 
+def open_trust(props: dict) -> None:
+    document = json.loads(props["assumeRolePolicy"])
+    document["Statement"][0]["Principal"] = {"AWS": "*"}
+    props["assumeRolePolicy"] = json.dumps(document)
+
+
+def add_public_read(props: dict) -> None:
+    document = json.loads(props["policy"])
+    bucket_arn = document["Statement"][0]["Resource"][0]
+    document["Statement"].append(
+        {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": f"{bucket_arn}/*",
+        }
+    )
+    props["policy"] = json.dumps(document)
+
+
 def test_a_bucket_without_versioning_violates(default_stack):
     versioning = "aws:s3/bucketVersioning:BucketVersioning"
     weakened = [r for r in default_stack if r.type != versioning or "processed" not in r.name]
@@ -184,6 +204,13 @@ def test_a_bucket_without_versioning_violates(default_stack):
         ),
         ("aws:cloudwatch/logGroup:LogGroup", set_key("retentionInDays", 0), "log-group-retention"),
         ("aws:iam/rolePolicy:RolePolicy", widen_first_statement, "iam-no-wildcard-in-policies"),
+        (
+            "aws:iam/role:Role",
+            set_key("managedPolicyArns", ["arn:aws:iam::aws:policy/AdministratorAccess"]),
+            "iam-no-privileged-managed-policy",
+        ),
+        ("aws:iam/role:Role", open_trust, "iam-trust-policy-not-public"),
+        ("aws:s3/bucketPolicy:BucketPolicy", add_public_read, "resource-policy-not-public"),
     ],
 )
 def test_weakened_resources_violate(default_stack, type_token, change, policy):

@@ -192,6 +192,228 @@ def test_log_group_retention(retention, ok):
     assert (rules.check_log_group_retention({"retentionInDays": retention}) == []) is ok
 
 
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+ACCOUNT = "123456789012"
+
+
+def document_of(*statements: dict) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+@pytest.mark.parametrize(
+    ("action", "ok"),
+    [("s3:GetObject", True), ("s3:GetObjec?", False), ("s3:?etObject", False), ("*", False)],
+)
+def test_policy_document_treats_question_marks_as_wildcards(action, ok):
+    document = with_statement(GOOD_DOCUMENT, Action=[action])
+    assert (rules.check_policy_document(document) == []) is ok
+
+
+@pytest.mark.parametrize(
+    ("resource", "ok"),
+    [
+        (f"{BUCKET_ARN}/*", True),
+        (f"{BUCKET_ARN}/in/*", True),
+        (BUCKET_ARN, True),
+        ("arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/fn:*", True),
+        ("arn:aws:iam::123456789012:role/processor", True),
+        ("arn:aws:s3:::*/*", False),
+        ("arn:aws:s3:::*", False),
+        ("arn:aws:s3:::uploads-*/*", False),
+        ("arn:aws:s3:::upload?/*", False),
+        ("arn:aws:iam::123456789012:role/*", False),
+        ("arn:aws:iam::123456789012:role/app-*", False),
+        ("arn:aws:iam::*:role/processor", False),
+        ("arn:aws:logs:eu-west-1:123456789012:log-group:*", False),
+        ("arn:aws:sqs:eu-west-1:123456789012:*", False),
+        ("arn:aws:*:eu-west-1:123456789012:thing", False),
+        ("arn:*", False),
+    ],
+)
+def test_policy_document_rejects_resources_spanning_other_resources(resource, ok):
+    found = rules.check_policy_document(with_statement(GOOD_DOCUMENT, Resource=[resource]))
+    assert (found == []) is ok, found
+    if not ok:
+        assert "wildcard resource" in found[0] or "every resource" in found[0]
+
+
+@pytest.mark.parametrize(
+    ("props", "ok"),
+    [
+        ({"policyArn": "arn:aws:iam::aws:policy/AWSLambdaBasicExecutionRole"}, True),
+        ({"policyArn": f"arn:aws:iam::{ACCOUNT}:policy/AdministratorAccess"}, True),
+        ({"managedPolicyArns": []}, True),
+        ({}, True),
+        ({"policyArn": ADMIN}, False),
+        ({"policyArn": "arn:aws:iam::aws:policy/PowerUserAccess"}, False),
+        ({"policyArn": "arn:aws:iam::aws:policy/IAMFullAccess"}, False),
+        ({"policyArn": "arn:aws:iam::aws:policy/AmazonS3FullAccess"}, False),
+        ({"policyArn": "arn:aws:iam::aws:policy/job-function/SystemAdministrator"}, True),
+        ({"managedPolicyArns": [ADMIN]}, False),
+        ({"policyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess", ADMIN]}, False),
+    ],
+)
+def test_privileged_managed_policies_are_not_attached(props, ok):
+    assert (rules.check_no_privileged_managed_policy(props) == []) is ok
+
+
+@pytest.mark.parametrize(
+    "type_token",
+    [
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+        "aws:iam/policyAttachment:PolicyAttachment",
+        "aws:iam/role:Role",
+    ],
+)
+def test_administrator_access_is_caught_on_every_way_to_attach_it(type_token):
+    props = {"policyArn": ADMIN, "managedPolicyArns": [ADMIN]}
+    found = rules.check_resource(type_token, props)
+    assert "iam-no-privileged-managed-policy" in found
+
+
+LAMBDA_TRUST = {
+    "Effect": "Allow",
+    "Principal": {"Service": "lambda.amazonaws.com"},
+    "Action": "sts:AssumeRole",
+}
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [
+        "*",
+        {"AWS": "*"},
+        {"AWS": ["*"]},
+        ["*"],
+        {"AWS": "arn:aws:iam::*:root"},
+        {"AWS": ["arn:aws:iam::123456789012:root", "arn:aws:iam::*:role/x"]},
+        {"Service": "*.amazonaws.com"},
+        {"Federated": "*"},
+    ],
+)
+def test_trust_policy_with_a_wildcard_principal_violates(principal):
+    trust = document_of({**LAMBDA_TRUST, "Principal": principal})
+    (message,) = rules.check_trust_policy_not_public({"assumeRolePolicy": trust})
+    assert "any principal" in message
+    assert "iam-trust-policy-not-public" in rules.check_resource(
+        "aws:iam/role:Role", {"assumeRolePolicy": trust}
+    )
+
+
+def test_trust_policy_for_a_service_or_an_account_passes():
+    assert (
+        rules.check_trust_policy_not_public({"assumeRolePolicy": document_of(LAMBDA_TRUST)}) == []
+    )
+    account = {**LAMBDA_TRUST, "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}
+    assert rules.check_trust_policy_not_public({"assumeRolePolicy": document_of(account)}) == []
+    not_principal = {**LAMBDA_TRUST, "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}
+    del not_principal["Principal"]
+    assert rules.check_trust_policy_not_public({"assumeRolePolicy": document_of(not_principal)})
+
+
+@pytest.mark.parametrize(
+    ("condition", "ok"),
+    [
+        ({"StringEquals": {"aws:PrincipalOrgID": "o-abcdef1234"}}, True),
+        ({"StringEquals": {"AWS:SourceOwner": ACCOUNT}}, True),
+        ({"ArnLike": {"aws:SourceArn": BUCKET_ARN}}, True),
+        ({"StringEquals": {"aws:SourceAccount": [ACCOUNT]}}, True),
+        ({"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-abc/r-ab12/*"}}, True),
+        (None, False),
+        ({}, False),
+        ({"StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT}}, False),
+        ({"StringLike": {"aws:SourceAccount": "*"}}, False),
+        ({"ArnLike": {"aws:SourceArn": "arn:aws:s3:::*"}}, False),
+        ({"StringNotEquals": {"aws:SourceAccount": ACCOUNT}}, False),
+        ({"Bool": {"aws:SecureTransport": "true"}}, False),
+        ({"StringEquals": {"aws:UserAgent": "mine"}}, False),
+        ({"Null": {"aws:SourceArn": "false"}}, False),
+    ],
+)
+def test_a_wildcard_principal_passes_only_when_a_condition_pins_the_caller(condition, ok):
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": "sqs:SendMessage",
+        "Resource": "arn:aws:sqs:eu-west-1:123456789012:q",
+    }
+    if condition is not None:
+        statement["Condition"] = condition
+    found = rules.check_resource_policy_not_public({"policy": document_of(statement)})
+    assert (found == []) is ok, found
+
+
+def test_public_allow_beside_the_tls_deny_violates_the_bucket_policy():
+    public_read = {
+        "Sid": "PublicRead",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": f"{BUCKET_ARN}/*",
+    }
+    policy = {"policy": document_of(*TLS_POLICY["Statement"], public_read)}
+    assert rules.check_tls_only_bucket_policy(policy) == []  # the TLS deny is still there
+    found = rules.check_resource("aws:s3/bucketPolicy:BucketPolicy", policy)
+    assert list(found) == ["resource-policy-not-public"]
+    assert "PublicRead" in found["resource-policy-not-public"][0]
+    assert rules.check_resource("aws:s3/bucketPolicy:BucketPolicy", {"policy": TLS_POLICY}) == {}
+
+
+@pytest.mark.parametrize(
+    ("type_token", "action"),
+    [
+        ("aws:sqs/queuePolicy:QueuePolicy", "sqs:SendMessage"),
+        ("aws:sqs/queue:Queue", "sqs:*"),
+        ("aws:sns/topicPolicy:TopicPolicy", "sns:Publish"),
+        ("aws:sns/topic:Topic", "sns:Subscribe"),
+        ("aws:kms/key:Key", "kms:Decrypt"),
+    ],
+)
+def test_queue_topic_and_key_policies_open_to_everyone_violate(type_token, action):
+    open_statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": action,
+        "Resource": "*",
+    }
+    found = rules.check_resource(type_token, {"policy": document_of(open_statement)})
+    assert "resource-policy-not-public" in found
+    pinned = {**open_statement, "Condition": {"ArnEquals": {"aws:SourceArn": BUCKET_ARN}}}
+    assert rules.check_resource(type_token, {"policy": document_of(pinned)}) == {}
+    assert rules.check_resource(type_token, {"policy": ""}) == {}  # a queue without a policy
+    assert rules.check_resource(type_token, {}) == {}
+
+
+@pytest.mark.parametrize(
+    ("props", "ok"),
+    [
+        (
+            {"principal": "s3.amazonaws.com", "sourceAccount": ACCOUNT, "sourceArn": BUCKET_ARN},
+            True,
+        ),
+        ({"principal": "*", "sourceAccount": ACCOUNT}, True),
+        ({"principal": "*", "principalOrgId": "o-abcdef1234"}, True),
+        ({"principal": "*", "sourceArn": "arn:aws:execute-api:eu-west-1:123456789012:api/*"}, True),
+        ({"principal": "*"}, False),
+        ({"principal": "*", "functionUrlAuthType": "NONE"}, False),
+        ({"principal": "*", "sourceArn": "*"}, False),
+        ({"principal": "*", "sourceAccount": "*"}, False),
+    ],
+)
+def test_lambda_permission_for_any_principal_needs_a_source(props, ok):
+    found = rules.check_resource("aws:lambda/permission:Permission", props)
+    assert ("lambda-permission-not-public" not in found) is ok, found
+
+
+@pytest.mark.parametrize(("auth", "ok"), [("AWS_IAM", True), ("NONE", False), (None, False)])
+def test_function_url_requires_iam_auth(auth, ok):
+    found = rules.check_resource(
+        "aws:lambda/functionUrl:FunctionUrl", {"authorizationType": auth, "functionName": "f"}
+    )
+    assert (found == {}) is ok
+
+
 # --- stack rules ----------------------------------------------------------------------------
 
 BUCKET = "aws:s3/bucket:Bucket"

@@ -3,9 +3,13 @@ grant."""
 
 import json
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.core.authorization import enable_iam_authentication
 
-from infra.policies import (
+from infra.iam_documents import (
     failure_destination_policy,
     lambda_assume_role_policy,
     log_streams_arn,
@@ -60,7 +64,7 @@ def test_processor_reads_upload_objects_only():
 
 
 def test_processor_lists_the_upload_bucket_only_so_gone_uploads_are_404():
-    see = statements(processor_policy(UPLOAD, PROCESSED, LOGS, upload_prefix="in/"))
+    see = statements(processor_policy(UPLOAD, PROCESSED, LOGS))
     assert see["SeeMissingUploads"]["Action"] == ["s3:ListBucket"]
     assert see["SeeMissingUploads"]["Resource"] == [UPLOAD]
     assert "Condition" not in see["SeeMissingUploads"]
@@ -149,3 +153,72 @@ def test_documents_are_json_serialisable():
         tls_only_bucket_policy(PROCESSED),
     ):
         assert json.loads(json.dumps(document)) == document
+
+
+def test_listing_is_narrowed_to_the_upload_prefix():
+    see = statements(processor_policy(UPLOAD, PROCESSED, LOGS, upload_prefix="in/"))
+    assert see["SeeMissingUploads"]["Condition"] == {"StringLike": {"s3:prefix": ["in/*"]}}
+
+
+# --- the documents enforced by moto's IAM -----------------------------------------------------
+
+MOTO_UPLOADS = "uploads-iam"
+MOTO_PROCESSED = "processed-iam"
+
+
+@pytest.fixture
+def as_processor(monkeypatch):
+    """A client with the credentials of an IAM user holding the processor policy (upload prefix
+    ``in/``), and an unrestricted client for setup; moto enforces IAM on the former."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        admin = boto3.client("s3")
+        for bucket in (MOTO_UPLOADS, MOTO_PROCESSED):
+            admin.create_bucket(Bucket=bucket)
+        for key in ("in/a.jpg", "other/b.jpg"):
+            admin.put_object(Bucket=MOTO_UPLOADS, Key=key, Body=b"x")
+        document = processor_policy(
+            f"arn:aws:s3:::{MOTO_UPLOADS}", f"arn:aws:s3:::{MOTO_PROCESSED}", LOGS, "in/"
+        )
+        iam = boto3.client("iam")
+        iam.create_user(UserName="processor")
+        iam.put_user_policy(
+            UserName="processor", PolicyName="processor", PolicyDocument=json.dumps(document)
+        )
+        key = iam.create_access_key(UserName="processor")["AccessKey"]
+        processor = boto3.client(
+            "s3",
+            aws_access_key_id=key["AccessKeyId"],
+            aws_secret_access_key=key["SecretAccessKey"],
+        )
+        with enable_iam_authentication():
+            yield processor
+
+
+def error_code(call, **kwargs) -> str:
+    with pytest.raises(ClientError) as raised:
+        call(**kwargs)
+    return raised.value.response["Error"]["Code"]
+
+
+def test_processor_reads_lists_and_sees_missing_uploads_in_its_prefix(as_processor):
+    assert as_processor.get_object(Bucket=MOTO_UPLOADS, Key="in/a.jpg")["Body"].read() == b"x"
+    listed = as_processor.list_objects_v2(Bucket=MOTO_UPLOADS, Prefix="in/")
+    assert [item["Key"] for item in listed["Contents"]] == ["in/a.jpg"]
+    assert error_code(as_processor.head_object, Bucket=MOTO_UPLOADS, Key="in/gone.jpg") == "404"
+    as_processor.put_object(Bucket=MOTO_PROCESSED, Key="a_thumbnail.jpg", Body=b"y")
+
+
+def test_processor_is_denied_outside_its_grants(as_processor):
+    assert error_code(as_processor.get_object, Bucket=MOTO_UPLOADS, Key="other/b.jpg") == (
+        "AccessDenied"
+    )
+    denied = error_code(as_processor.put_object, Bucket=MOTO_UPLOADS, Key="in/x.jpg", Body=b"")
+    assert denied == "AccessDenied"
+    assert error_code(as_processor.list_objects_v2, Bucket=MOTO_PROCESSED) == "AccessDenied"
+    assert error_code(as_processor.get_object, Bucket=MOTO_PROCESSED, Key="a.jpg") == (
+        "AccessDenied"
+    )

@@ -37,6 +37,19 @@ def log_streams_arn(log_group_arn: str) -> str:
     return f"{log_group_arn.removesuffix(':*')}:*"
 
 
+def see_missing_uploads(upload_bucket_arn: str, upload_prefix: str = "") -> dict[str, Any]:
+    """``s3:ListBucket`` on the upload bucket, only for listings under ``upload_prefix``."""
+    statement: dict[str, Any] = {
+        "Sid": "SeeMissingUploads",
+        "Effect": "Allow",
+        "Action": ["s3:ListBucket"],
+        "Resource": [upload_bucket_arn],
+    }
+    if upload_prefix:
+        statement["Condition"] = {"StringLike": {"s3:prefix": [f"{upload_prefix}*"]}}
+    return statement
+
+
 def processor_policy(
     upload_bucket_arn: str,
     processed_bucket_arn: str,
@@ -48,8 +61,9 @@ def processor_policy(
 
     ``s3:ListBucket`` on the upload bucket (the bucket, not its objects) is what makes S3 answer
     404 rather than 403 for an upload deleted before the function read it, so the function
-    rejects it as gone instead of retrying it into the failure queue. It is not narrowed by
-    ``s3:prefix``: object reads carry no prefix, so such a condition would bring the 403 back.
+    rejects it as gone instead of retrying it into the failure queue. With ``upload_prefix`` the
+    listing is narrowed to keys under that prefix (``s3:prefix``), so the function cannot list
+    the rest of the bucket.
 
     With a KMS key, also decrypt (to read uploads) and generate data keys (to write variants)
     with that key only.
@@ -61,12 +75,7 @@ def processor_policy(
             "Action": ["s3:GetObject", "s3:GetObjectVersion"],
             "Resource": [objects_arn(upload_bucket_arn, upload_prefix)],
         },
-        {
-            "Sid": "SeeMissingUploads",
-            "Effect": "Allow",
-            "Action": ["s3:ListBucket"],
-            "Resource": [upload_bucket_arn],
-        },
+        see_missing_uploads(upload_bucket_arn, upload_prefix),
         {
             "Sid": "WriteVariants",
             "Effect": "Allow",
