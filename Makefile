@@ -19,10 +19,12 @@ PREFIX ?=
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-bench.txt .python-version
+# Two pip runs: the layer's file is hash-checked (--require-hashes), the others are not.
+$(STAMP): layer/requirements.txt requirements.txt requirements-dev.txt requirements-bench.txt .python-version
 	@test -n "$(PYTHON)" || { echo "Python $(PYTHON_VERSION) not found: install it (pyenv install $(PYTHON_VERSION))" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --require-hashes -r layer/requirements.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
@@ -43,7 +45,7 @@ format: $(STAMP) ## Format and fix with ruff
 demo: $(STAMP) ## Run the whole pipeline locally on the demo images (IMAGES="a.jpg b.png" adds yours)
 	$(PY) -m local.demo $(IMAGES)
 
-layer: $(STAMP) ## Build the Pillow layer for ARCH (x86_64 or arm64)
+layer: $(STAMP) ## Build the function's layer (Pillow, AWS SDK) for ARCH (x86_64 or arm64)
 	$(PY) -m layer.build --arch $(ARCH)
 
 bench: $(STAMP) ## Benchmark the handler against a tutorial handler and libvips

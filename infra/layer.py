@@ -54,7 +54,7 @@ class PillowLayer(pulumi.ComponentResource):
         self.layer_version = aws.lambda_.LayerVersion(
             name,
             layer_name=layer_name(name),
-            description=f"Pillow for {RUNTIME} on {architecture} (layer/requirements.txt)",
+            description=f"Pillow, boto3 for {RUNTIME} on {architecture} (layer/requirements.txt)",
             code=pulumi.FileArchive(archive_path(build.zip_path)),
             source_code_hash=build.source_code_hash,
             compatible_runtimes=[RUNTIME],

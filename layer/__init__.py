@@ -1,1 +1,1 @@
-"""The Pillow Lambda layer: its pinned requirements and the builder that installs them."""
+"""The function's Lambda layer (Pillow, the AWS SDK): its pinned requirements and its builder."""

@@ -1,10 +1,11 @@
-"""Build the Pillow Lambda layer for one architecture, for the Lambda platform, reproducibly.
+"""Build the function's Lambda layer (Pillow and the AWS SDK) for one architecture, reproducibly.
 
 pip installs the pinned wheels of `layer/requirements.txt` for CPython 3.12 on manylinux
 (glibc <= 2.28, which Lambda's Amazon Linux 2023 satisfies) and the target CPU, whatever the
-machine running the build. The result is cached under `.cache/layers/` by a key of the
-requirements, the architecture, the Python version and the builder version: a second build is a
-cache hit that neither runs pip nor touches the network.
+machine running the build; the sources are then compiled to byte-code (see `layer.bytecode`).
+The result is cached under `.cache/layers/` by a key of the requirements, the architecture, the
+Python version and the builder version: a second build is a cache hit that neither runs pip nor
+touches the network.
 
     python -m layer.build --arch x86_64|arm64 [--force]
 """
@@ -14,6 +15,7 @@ import hashlib
 import json
 import logging
 import os
+import py_compile
 import shutil
 import subprocess
 import sys
@@ -22,6 +24,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from layer.bytecode import compile_tree
 from layer.elf import elf_architecture
 from layer.tree import (
     base64_sha256,
@@ -41,7 +44,7 @@ CACHE_ROOT = REPO_ROOT / ".cache" / "layers"
 PYTHON_VERSION = "3.12"
 RUNTIME = f"python{PYTHON_VERSION}"
 # Bump when the build's output changes for the same requirements (it invalidates the cache).
-BUILDER_VERSION = "1"
+BUILDER_VERSION = "2"
 # Lambda architecture -> the CPU name in manylinux platform tags.
 CPUS = {"x86_64": "x86_64", "arm64": "aarch64"}
 # Newest glibc the wheels may need: manylinux_2_28 (Lambda's python3.12 runs on glibc 2.34).
@@ -160,6 +163,15 @@ def check_extensions(python_dir: Path, architecture: str) -> None:
             raise LayerBuildError(f"{library.name} is not built for {architecture}")
 
 
+def compile_bytecode(python_dir: Path, architecture: str) -> None:
+    """Compile the tree's sources for Lambda, raising LayerBuildError if that is not possible."""
+    try:
+        count = compile_tree(python_dir)
+    except (RuntimeError, py_compile.PyCompileError) as error:
+        raise LayerBuildError(f"compiling the {architecture} layer's byte-code: {error}") from error
+    logger.info("compiled %d modules to byte-code for %s", count, architecture)
+
+
 def read_cached(directory: Path) -> LayerBuild | None:
     """The cache entry in `directory` if complete, its zip intact and its tree unmodified.
 
@@ -222,6 +234,7 @@ def build_layer(
         install(requirements, architecture, staging / "tree")
         strip_tree(staging / "tree" / "python")
         check_extensions(staging / "tree" / "python", architecture)
+        compile_bytecode(staging / "tree" / "python", architecture)
         normalise_tree(staging / "tree")
         write_zip(staging / "tree", staging / "layer.zip")
         build = LayerBuild(

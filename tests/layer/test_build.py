@@ -1,5 +1,7 @@
 """The layer built for real by pip, for each Lambda architecture (needs the package index)."""
 
+import importlib.util
+import marshal
 import os
 import time
 import zipfile
@@ -7,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from layer.build import LayerBuildError, build_layer, main
+from layer.build import REQUIREMENTS, LayerBuildError, build_layer, main
+from layer.bytecode import bytecode_path
 from layer.elf import elf_architecture
+from layer.pins import installed_versions, read_pins
 from layer.tree import base64_sha256
 
 pytestmark = pytest.mark.network
@@ -59,13 +63,33 @@ def test_tree_has_pil_imaging_for_cp312_and_the_target_cpu(twin_builds):
     assert {elf_architecture(p) for p in libraries} == {build.architecture}
 
 
-def test_tree_has_no_caches_tests_or_scripts(twin_builds):
+def test_tree_has_no_tests_or_scripts_and_one_unchecked_pyc_per_source(twin_builds):
     tree = twin_builds[0].tree
+    python = tree / "python"
     names = [p.relative_to(tree).as_posix() for p in tree.rglob("*")]
-    assert [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".pyo"))] == []
     assert [n for n in names if {"tests", "test"} & set(n.split("/"))] == []
+    sources = sorted(python.rglob("*.py"))
+    assert len(sources) > 500  # Pillow and botocore
+    assert sorted(python.rglob("*.pyc")) == sorted(bytecode_path(p) for p in sources)
+    assert [n for n in names if n.endswith(".pyo") or ".opt-" in n] == []
     assert not (tree / "python" / "bin").exists()
     assert {p.name for p in tree.iterdir()} == {"python"}
+    for source in (python / "boto3" / "__init__.py", python / "PIL" / "Image.py"):
+        header = bytecode_path(source).read_bytes()[:16]
+        assert header[:4] == importlib.util.MAGIC_NUMBER
+        assert int.from_bytes(header[4:8], "little") == 0b01  # hash-based, not checked
+        assert header[8:16] == importlib.util.source_hash(source.read_bytes())
+        code = marshal.loads(bytecode_path(source).read_bytes()[16:])
+        assert code.co_filename == f"/opt/python/{source.relative_to(python).as_posix()}"
+
+
+def test_layer_ships_exactly_the_pinned_sdk_and_pillow_the_tests_run_on(twin_builds):
+    shipped = installed_versions([str(twin_builds[0].tree / "python")])
+    pinned = read_pins(REQUIREMENTS)
+    assert {"boto3", "botocore", "s3transfer", "urllib3", "pillow"} <= set(pinned)
+    assert shipped == pinned
+    tested = installed_versions()
+    assert {name: tested.get(name) for name in shipped} == shipped
 
 
 def test_two_builds_give_identical_trees_zips_and_hashes(twin_builds):
@@ -89,8 +113,8 @@ def test_size_is_measured_and_well_under_lambdas_limit(twin_builds):
     build = twin_builds[0]
     assert build.unzipped_bytes == sum(len(data) for data in files_of(build.tree).values())
     assert build.zipped_bytes == build.zip_path.stat().st_size
-    assert 5_000_000 < build.unzipped_bytes < 60 * 1024 * 1024  # Lambda allows 250 MB
-    assert build.zipped_bytes < 20 * 1024 * 1024  # direct upload allows 50 MB
+    assert 30_000_000 < build.unzipped_bytes < 80 * 1024 * 1024  # Lambda allows 250 MB
+    assert build.zipped_bytes < 35 * 1024 * 1024  # direct upload allows 50 MB
 
 
 def test_cache_hit_is_instant_and_offline(twin_builds, monkeypatch, tmp_path):
@@ -113,14 +137,14 @@ def test_cache_hit_is_instant_and_offline(twin_builds, monkeypatch, tmp_path):
 def test_modified_cached_tree_is_restored_from_its_zip_offline(twin_builds, monkeypatch):
     cold = twin_builds[1]
     cache = cold.tree / "python" / "PIL" / "__pycache__"
-    cache.mkdir()
-    (cache / "Image.cpython-312.pyc").write_bytes(b"written by an import")
+    (cache / "Image.cpython-312.pyc").write_bytes(b"rewritten by an import")
+    (cache / "Image.cpython-312.opt-1.pyc").write_bytes(b"written by python -O")
     (cold.tree / "python" / "PIL" / "Image.py").write_text("edited")
     for name, value in OFFLINE_ENV.items():
         monkeypatch.setenv(name, value)
     warm = build_layer(cold.architecture, cache_root=cold.directory.parent)
     assert warm.from_cache
-    assert not cache.exists()
+    assert not (cache / "Image.cpython-312.opt-1.pyc").exists()
     assert files_of(warm.tree) == files_of(twin_builds[0].tree)
 
 

@@ -1,4 +1,8 @@
-"""The layer for this machine's CPU, loaded the way Lambda loads /opt/python (needs the index)."""
+"""The layer for this machine's CPU, loaded the way Lambda loads /opt/python (needs the index).
+
+Pillow encodes and boto3 builds a request (with a parameter newer than the runtime's SDK) from the
+layer alone, in a bare Python 3.12.
+"""
 
 import json
 import platform
@@ -8,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from layer.build import build_layer
-from layer.tree import extract_zip
+from layer.build import REQUIREMENTS, build_layer
+from layer.pins import installed_versions, read_pins
+from layer.tree import extract_zip, tree_digest
 
 pytestmark = pytest.mark.network
 
@@ -28,7 +33,25 @@ for name in ["JPEG", "PNG", "WEBP"] + (["AVIF"] if features.check("avif") else [
     decoded = Image.open(io.BytesIO(buffer.getvalue()))
     decoded.load()
     encoded[name] = {"bytes": buffer.tell(), "format": decoded.format, "size": decoded.size}
+import boto3, botocore
+from botocore.stub import Stubber
+client = boto3.client(
+    "s3", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
+)
+with Stubber(client) as stub:
+    stub.add_response("put_object", {"ETag": '"e"'}, {"Bucket": "b", "Key": "k", "Body": b"",
+                                                     "IfNoneMatch": "*"})
+    client.put_object(Bucket="b", Key="k", Body=b"", IfNoneMatch="*")
 print(json.dumps({
+    "boto3": [boto3.__version__, boto3.__file__],
+    "botocore": [botocore.__version__, botocore.__file__],
+    "modules_outside_the_layer": sorted(
+        name for name, module in sys.modules.items()
+        if name.split(".")[0] in {"boto3", "botocore", "s3transfer", "jmespath", "dateutil",
+                                  "six", "urllib3", "PIL"}
+        and getattr(module, "__file__", None)
+        and not module.__file__.startswith(layer)
+    ),
     "pil_file": PIL.__file__,
     "version": PIL.__version__,
     "python": list(sys.version_info[:2]),
@@ -54,7 +77,7 @@ def this_architecture() -> str:
     return {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}[platform.machine()]
 
 
-def test_python312_imports_pillow_from_the_layer_alone_and_encodes(tmp_path):
+def test_python312_imports_pillow_and_the_sdk_from_the_layer_alone(tmp_path):
     build = build_layer(this_architecture())
     opt = tmp_path / "opt"  # Lambda unpacks the layer's zip under /opt
     extract_zip(build.zip_path, opt)
@@ -76,6 +99,14 @@ def test_python312_imports_pillow_from_the_layer_alone_and_encodes(tmp_path):
     assert Path(report["pil_file"]).is_relative_to(layer_python)
     assert report["version"] == "13.0.0"
     assert not [p for p in report["sys_path"] if "-packages" in p]
+    assert report["modules_outside_the_layer"] == []
+    tested = installed_versions()
+    for name in ("boto3", "botocore"):
+        version, file = report[name]
+        assert Path(file).is_relative_to(layer_python)
+        assert version == tested[name] == read_pins(REQUIREMENTS)[name]
+    # The shipped byte-code was valid for this Python: the import wrote no new .pyc.
+    assert tree_digest(opt) == build.tree_sha256
     expected = {"JPEG", "PNG", "WEBP"}
     if list((layer_python / "PIL").glob("_avif.cpython-312-*.so")):
         expected.add("AVIF")
