@@ -29,8 +29,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from infra.packaging import function_sources
-from infra.processor import HANDLER
+from infra.packaging import HANDLER, function_sources
 from layer.build import build_layer
 from layer.bytecode import bytecode_path
 from layer.tree import write_zip

@@ -28,8 +28,8 @@ def compile_tree(python_dir: Path) -> int:
     and py_compile.PyCompileError naming the file for a source that does not compile.
     """
     if sys.version_info[:2] != COMPILING_PYTHON:
-        running = ".".join(map(str, sys.version_info[:2]))
-        raise RuntimeError(f"the layer's byte-code needs Python 3.12 to compile it, not {running}")
+        wanted, running = (".".join(map(str, v)) for v in (COMPILING_PYTHON, sys.version_info[:2]))
+        raise RuntimeError(f"the layer's byte-code needs Python {wanted} to compile, not {running}")
     sources = sorted(python_dir.rglob("*.py"))
     for source in sources:
         relative = source.relative_to(python_dir).as_posix()

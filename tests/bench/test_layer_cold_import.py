@@ -3,7 +3,7 @@
 import pytest
 
 from bench.layer_cold_import import HANDLER_MODULE, prepare, sdk_entries, zipped_bytes
-from infra.processor import HANDLER
+from infra.packaging import HANDLER
 from layer.build import build_layer
 from layer.bytecode import bytecode_path
 
@@ -28,7 +28,7 @@ def test_layouts_split_pillow_and_the_sdk_as_described(layer_python, tmp_path):
     layout = prepare(layer_python, tmp_path)
     shipped_sdk, shipped_path = layout["shipped"]
     assert (shipped_sdk / "boto3" / "__pycache__").is_dir()
-    assert shipped_path[0].joinpath(f"{HANDLER_MODULE}.py").is_file()
+    assert shipped_path[0].joinpath(*HANDLER_MODULE.split(".")).with_suffix(".py").is_file()
     plain, _ = layout["no byte-code"]
     assert list(plain.rglob("*.pyc")) == []
     assert (plain / "boto3" / "__init__.py").is_file()

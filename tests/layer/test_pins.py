@@ -2,14 +2,13 @@
 
 import importlib.metadata
 import re
-from pathlib import Path
 
 import pytest
 
 from layer.build import REQUIREMENTS
 from layer.pins import canonical_name, installed_versions, read_pins
+from tests.repo import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SDK = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
 
 
@@ -43,7 +42,7 @@ def dependencies(name: str) -> list[str]:
 
 
 def test_the_dev_requirements_do_not_pin_the_layers_packages_again():
-    for path in sorted(ROOT.glob("requirements*.txt")):
+    for path in sorted(REPO_ROOT.glob("requirements*.txt")):
         repeated = set(read_pins(path)) & set(read_pins(REQUIREMENTS))
         assert repeated == set(), f"{path.name} pins {sorted(repeated)} again"
 
