@@ -15,9 +15,9 @@ import pytest
 
 from infra.packaging import FUNCTION_DIR, HANDLER, function_sources
 
-# What the Lambda Python 3.12 runtime ships (boto3 and its own dependencies, which botocore and
-# dateutil import; certifi only when installed) and the layer adds. ``__mp_main__`` is the
-# interpreter's alias of ``__main__``.
+# What the layer ships besides Pillow (boto3 and its own dependencies, which botocore and dateutil
+# import, pinned in layer/requirements.txt; certifi only when installed: botocore falls back to its
+# own CA bundle without it). ``__mp_main__`` is the interpreter's alias of ``__main__``.
 RUNTIME_PACKAGES = frozenset(
     {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six", "certifi"}
 )
