@@ -27,6 +27,7 @@ from PIL import (
 )
 
 from function.errors import PermanentError
+from function.heif import register_heif_opener
 
 # Imported for their side effect: each registers its decoder with Image.OPEN.
 _PLUGINS = (
@@ -38,9 +39,12 @@ _PLUGINS = (
     TiffImagePlugin,
     WebPImagePlugin,
 )
+# pi-heif's decoder for HEIC/HEIF (function/heif.py), registered the same way.
+HEIF_FORMAT = register_heif_opener()
+# AVIF before HEIF: both are ISO-BMFF files ("ftyp"), and Pillow's own AVIF decoder is preferred.
 ALLOWED_FORMATS: tuple[str, ...] = tuple(
     name
-    for name in ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP", "AVIF")
+    for name in ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP", "AVIF", HEIF_FORMAT)
     if name in Image.OPEN  # a plugin whose codec is missing registers nothing: never init() all
 )
 ORIENTATION_TAG = 0x0112
