@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from function.animation import animates, still_variants, with_animations
 from function.decoding import decode
 from function.errors import PermanentError
 from function.rendering import draft_planner, render_variants
@@ -125,11 +126,16 @@ def process_upload(
         settings.max_pixels,
         draft_planner(variants),
         max_alpha_pixels=settings.max_alpha_pixels,
+        max_frame_pixels=settings.max_frame_pixels if any(map(animates, variants)) else None,
     )
     try:
-        rendered = render_variants(
-            decoded, variants, keep_exif=settings.keep_exif, png_executor=executor
+        stills = render_variants(
+            decoded,
+            still_variants(variants, decoded.frames),
+            keep_exif=settings.keep_exif,
+            png_executor=executor,
         )
+        rendered = with_animations(data, variants, stills, decoded.frames)
     # Rendering is pure and deterministic on the decoded pixels: a failure repeats on retry.
     except Exception as exc:
         raise PermanentError(f"cannot render variants: {type(exc).__name__}: {exc}") from exc

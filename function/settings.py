@@ -24,6 +24,13 @@ BYTES_PER_PIXEL = 28
 # is noise, 34 B/px single-threaded and 41.5 with the PNG thread (RGBA and LA alike); 46 leaves a
 # tenth over that. Such sources are held to MAX_PIXELS scaled by BYTES_PER_PIXEL / this.
 ALPHA_BYTES_PER_PIXEL = 46
+# An animated source's WebP holds every frame until the encoder assembles them: measured with
+# `python -m bench.animation_memory` (GIFs of 6-48 million frame pixels, WebP method 0), 3.8-5.0 B
+# per frame pixel above the baseline; 6 leaves a margin of a fifth. Animations are held to
+# MAX_PIXELS scaled by BYTES_PER_PIXEL / this, and never more than the cap: encoding took 215-300
+# ms per million frame pixels on an idle core (up to 620 on a busy one), so 40 million take about
+# 12 s on one vCPU (21 s at 1024 MB's 0.58 vCPU), inside the default 60 s timeout.
+ANIMATION_FRAME_PIXEL_CAP = 40_000_000
 # The downloaded object is held in memory; a sixteenth of the function's memory keeps it small
 # next to the decoded pixels (64 MiB at 1024 MB).
 INPUT_FRACTION = 16
@@ -56,6 +63,7 @@ class Settings:
     max_input_bytes: int
     max_pixels: int
     max_alpha_pixels: int
+    max_frame_pixels: int
     keep_exif: bool
     memory_mb: int
     encode_thread: bool
@@ -77,6 +85,14 @@ def alpha_pixel_limit(max_pixels: int) -> int:
     """The pixel limit for a source with transparency: ``max_pixels`` scaled by the memory per
     pixel of an opaque source over that of one with alpha (20.3 MP at 1024 MB by default)."""
     return max_pixels * BYTES_PER_PIXEL // ALPHA_BYTES_PER_PIXEL
+
+
+def animation_pixel_limit(max_pixels: int) -> int:
+    """The frames x pixels budget of an animated source: ``max_pixels`` scaled by the memory per
+    pixel of a still over that of every frame held (145.4 million at 1024 MB by default), capped
+    at :data:`ANIMATION_FRAME_PIXEL_CAP` for time."""
+    scaled = max_pixels * BYTES_PER_PIXEL // ANIMATION_BYTES_PER_FRAME_PIXEL
+    return min(scaled, ANIMATION_FRAME_PIXEL_CAP)
 
 
 def uses_encode_thread(memory_mb: int) -> bool:
@@ -154,6 +170,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         max_input_bytes=max_input_bytes,
         max_pixels=max_pixels,
         max_alpha_pixels=alpha_pixel_limit(max_pixels),
+        max_frame_pixels=animation_pixel_limit(max_pixels),
         keep_exif=_boolean(environ, "KEEP_EXIF"),
         memory_mb=memory_mb,
         encode_thread=uses_encode_thread(memory_mb),
