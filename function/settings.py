@@ -30,6 +30,7 @@ ALPHA_BYTES_PER_PIXEL = 46
 # MAX_PIXELS scaled by BYTES_PER_PIXEL / this, and never more than the cap: encoding took 215-300
 # ms per million frame pixels on an idle core (up to 620 on a busy one), so 40 million take about
 # 12 s on one vCPU (21 s at 1024 MB's 0.58 vCPU), inside the default 60 s timeout.
+ANIMATION_BYTES_PER_FRAME_PIXEL = 6
 ANIMATION_FRAME_PIXEL_CAP = 40_000_000
 # The downloaded object is held in memory; a sixteenth of the function's memory keeps it small
 # next to the decoded pixels (64 MiB at 1024 MB).
