@@ -184,5 +184,5 @@ def test_still_variants_leave_out_webp_only_for_animations():
 
 def test_animation_budget_scales_with_max_pixels_and_is_capped():
     assert animation_pixel_limit(1_000_000) == 4_666_666
-    assert animation_pixel_limit(10_000_000) == 46_666_666
+    assert animation_pixel_limit(6_000_000) == 28_000_000
     assert animation_pixel_limit(31_157_686) == 40_000_000
