@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from function.variant_spec import VariantSpec, parse_variants, variants_to_json
+from function.watermark import Watermark, check_variants, parse_watermark
 
 DEFAULT_MEMORY_MB = 1024
 # Resident memory of the runtime, Python, boto3 and Pillow before any image is touched (measured
@@ -68,6 +69,7 @@ class Settings:
     keep_exif: bool
     memory_mb: int
     encode_thread: bool
+    watermark: Watermark | None = None
 
 
 def default_max_input_bytes(memory_mb: int) -> int:
@@ -113,9 +115,11 @@ def configured_environment(
     keep_exif: bool,
     max_input_bytes: int | None = None,
     max_pixels: int | None = None,
+    watermark: Watermark | None = None,
 ) -> dict[str, str]:
     """The environment variables the stack sets from its configuration (``PROCESSED_BUCKET``
-    and Lambda's own variables come from the deployment); unset limits keep their defaults."""
+    and Lambda's own variables come from the deployment); unset limits keep their defaults, and
+    ``WATERMARK`` is set only with a watermark."""
     env = {
         "VARIANTS": variants_to_json(variants),
         "KEEP_EXIF": "true" if keep_exif else "false",
@@ -124,6 +128,8 @@ def configured_environment(
         env["MAX_INPUT_BYTES"] = str(max_input_bytes)
     if max_pixels is not None:
         env["MAX_PIXELS"] = str(max_pixels)
+    if watermark is not None:
+        env["WATERMARK"] = watermark.to_json()
     return env
 
 
@@ -152,6 +158,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         variants = parse_variants(environ.get("VARIANTS"))
     except ValueError as exc:
         raise ConfigError("VARIANTS", f"VARIANTS: {exc}") from exc
+    try:
+        watermark = parse_watermark(environ.get("WATERMARK"))
+        check_variants(watermark, variants)
+    except ValueError as exc:
+        raise ConfigError("WATERMARK", f"WATERMARK: {exc}") from exc
     memory_mb = _positive_int(environ, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", DEFAULT_MEMORY_MB)
     environ_input_bytes = _positive_int(environ, "MAX_INPUT_BYTES", 0) or None
     max_input_bytes = environ_input_bytes or default_max_input_bytes(memory_mb)
@@ -175,6 +186,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         keep_exif=_boolean(environ, "KEEP_EXIF"),
         memory_mb=memory_mb,
         encode_thread=uses_encode_thread(memory_mb),
+        watermark=watermark,
     )
 
 

@@ -129,6 +129,7 @@ def test_function_sources_import_only_stdlib_boto_the_layer_and_each_other():
         ({"PROCESSED_BUCKET": "b", "MAX_PIXELS": "-5"}, "MAX_PIXELS"),
         ({"PROCESSED_BUCKET": "b", "MAX_INPUT_BYTES": "lots"}, "MAX_INPUT_BYTES"),
         ({"PROCESSED_BUCKET": "b", "KEEP_EXIF": "maybe"}, "KEEP_EXIF"),
+        ({"PROCESSED_BUCKET": "b", "WATERMARK": '{"text": "x", "position": "up"}'}, "WATERMARK"),
         ({"PROCESSED_BUCKET": "b", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}, "MEMORY_SIZE"),
     ],
 )
