@@ -27,6 +27,7 @@ from PIL import (
 )
 
 from function.errors import PermanentError
+from function.heif import register_heif_opener
 
 # Imported for their side effect: each registers its decoder with Image.OPEN.
 _PLUGINS = (
@@ -38,11 +39,16 @@ _PLUGINS = (
     TiffImagePlugin,
     WebPImagePlugin,
 )
+# pi-heif's decoder for HEIC/HEIF (function/heif.py), registered the same way.
+HEIF_FORMAT = register_heif_opener()
+# AVIF before HEIF: both are ISO-BMFF files ("ftyp"), and Pillow's own AVIF decoder is preferred.
 ALLOWED_FORMATS: tuple[str, ...] = tuple(
     name
-    for name in ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP", "AVIF")
+    for name in ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP", "AVIF", HEIF_FORMAT)
     if name in Image.OPEN  # a plugin whose codec is missing registers nothing: never init() all
 )
+# Formats whose files may hold an animation (function/animation.py renders every frame).
+ANIMATED_FORMATS: tuple[str, ...] = ("GIF", "WEBP", "PNG")
 ORIENTATION_TAG = 0x0112
 SWAPS_AXES = frozenset({5, 6, 7, 8})
 
@@ -56,11 +62,12 @@ class InvalidImageError(PermanentError):
 
 @dataclass(frozen=True)
 class DecodedImage:
-    """The first frame of an upload, decoded and turned upright."""
+    """The first frame of an upload, decoded and turned upright, and its number of frames."""
 
     image: Image.Image
     format: str
     source_size: tuple[int, int]
+    frames: int = 1
 
 
 def decode(
@@ -69,13 +76,16 @@ def decode(
     planner: DraftPlanner | None = None,
     *,
     max_alpha_pixels: int | None = None,
+    max_frame_pixels: int | None = None,
 ) -> DecodedImage:
     """Decode ``data`` (first frame only) and apply its EXIF orientation to the pixels.
 
     ``planner`` may ask for a smaller decode (JPEG's DCT scaling via ``draft``) when every output
     is smaller than the source. Raises :class:`InvalidImageError` with the reason for anything
     that is not an allowed, intact image within ``max_pixels``, or within ``max_alpha_pixels``
-    (default: ``max_pixels``) for a source with transparency, which needs more memory per pixel.
+    (default: ``max_pixels``) for a source with transparency, which needs more memory per pixel,
+    and for an animation within ``max_frame_pixels`` frames x pixels (when given: only when every
+    frame will be rendered).
     """
     if not data:
         raise InvalidImageError("empty object")
@@ -83,7 +93,7 @@ def decode(
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             alpha_limit = max_pixels if max_alpha_pixels is None else max_alpha_pixels
-            return _decode(data, max_pixels, alpha_limit, planner)
+            return _decode(data, max_pixels, alpha_limit, max_frame_pixels, planner)
         except InvalidImageError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -100,6 +110,13 @@ def decode(
             raise InvalidImageError(
                 f"corrupt or truncated image: {type(exc).__name__}: {exc}"
             ) from exc
+
+
+def frame_count(image: Image.Image) -> int:
+    """Frames of an opened (not yet loaded) upload: 1 for a still or a format never animated."""
+    if image.format not in ANIMATED_FORMATS:
+        return 1
+    return int(getattr(image, "n_frames", 1))
 
 
 def has_transparency(image: Image.Image) -> bool:
@@ -119,7 +136,11 @@ def _pillow_pixel_limit(max_pixels: int) -> Iterator[None]:
 
 
 def _decode(
-    data: bytes, max_pixels: int, max_alpha_pixels: int, planner: DraftPlanner | None
+    data: bytes,
+    max_pixels: int,
+    max_alpha_pixels: int,
+    max_frame_pixels: int | None,
+    planner: DraftPlanner | None,
 ) -> DecodedImage:
     image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
     width, height = image.size
@@ -136,6 +157,13 @@ def _decode(
             f"exceeds {max_alpha_pixels} (MAX_PIXELS={max_pixels} scaled for the memory alpha "
             "needs)"
         )
+    frames = frame_count(image)
+    if max_frame_pixels is not None and frames > 1 and frames * width * height > max_frame_pixels:
+        raise InvalidImageError(
+            f"animation too large: {frames} frames x {width}x{height} = "
+            f"{frames * width * height} frame pixels exceeds the budget of {max_frame_pixels} "
+            "(MAX_PIXELS scaled for the memory every frame needs)"
+        )
     image_format = image.format or "UNKNOWN"
     orientation = image.getexif().get(ORIENTATION_TAG, 1)
     swapped = orientation in SWAPS_AXES
@@ -145,4 +173,4 @@ def _decode(
         image.draft(None, (wanted[1], wanted[0]) if swapped else wanted)
     image.load()
     ImageOps.exif_transpose(image, in_place=True)
-    return DecodedImage(image, image_format, upright)
+    return DecodedImage(image, image_format, upright, frames)

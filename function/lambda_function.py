@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from function.animation import animates, still_variants, with_animations
 from function.decoding import decode
 from function.errors import PermanentError
 from function.rendering import draft_planner, render_variants
@@ -31,6 +32,7 @@ from function.result import (
 from function.s3_event import BadRecord, Upload, is_test_event, parse_records
 from function.settings import Settings, load_settings
 from function.storage import Storage, source_metadata
+from function.watermark import watermark_finisher
 
 logger = logging.getLogger("image_pipeline")
 if "AWS_LAMBDA_LOG_LEVEL" not in os.environ:  # otherwise the runtime applies the configured level
@@ -125,11 +127,18 @@ def process_upload(
         settings.max_pixels,
         draft_planner(variants),
         max_alpha_pixels=settings.max_alpha_pixels,
+        max_frame_pixels=settings.max_frame_pixels if any(map(animates, variants)) else None,
     )
     try:
-        rendered = render_variants(
-            decoded, variants, keep_exif=settings.keep_exif, png_executor=executor
+        finish = watermark_finisher(settings.watermark)
+        stills = render_variants(
+            decoded,
+            still_variants(variants, decoded.frames),
+            keep_exif=settings.keep_exif,
+            png_executor=executor,
+            finish=finish,
         )
+        rendered = with_animations(data, variants, stills, decoded.frames, finish)
     # Rendering is pure and deterministic on the decoded pixels: a failure repeats on retry.
     except Exception as exc:
         raise PermanentError(f"cannot render variants: {type(exc).__name__}: {exc}") from exc

@@ -9,7 +9,7 @@ it while this thread encodes the other formats.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass
 
@@ -22,6 +22,10 @@ from function.geometry import Box, ResizePlan, Size, needed_decode_size, plan_re
 from function.metadata import exif_without_location
 from function.png_writer import writes_itself
 from function.variant_spec import VariantSpec
+
+# A last step on each output's pixels after resizing (the watermark): returns a new image when it
+# changes anything, never modifying its input, which other variants may share.
+Finisher = Callable[[VariantSpec, Image.Image], Image.Image]
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ def render_variants(
     *,
     keep_exif: bool = False,
     png_executor: Executor | None = None,
+    finish: Finisher | None = None,
 ) -> list[RenderedVariant]:
     """Encode each variant of ``decoded``, returned in the order given; raises whatever Pillow
     raises.
@@ -61,6 +66,7 @@ def render_variants(
     itself is encoded there while this thread encodes the rest (the writer only reads pixels, so no
     image is ever ``save``-d by two threads). The bytes are the same either way. Nothing is
     returned, and no encode is left running, until every variant is done or one has failed.
+    ``finish``, when given, turns each output's resized pixels into the ones encoded.
     """
     exif = exif_without_location(decoded.image) if keep_exif else None
     working = to_working(decoded.image)
@@ -86,13 +92,14 @@ def render_variants(
         for index in order:
             spec = variants[index]
             pixels = renderer.pixels_for(spec)
-            sizes[index] = pixels.image.size
-            args = (pixels.image, spec.format, spec.quality, pixels.icc_profile, exif)
-            if png_executor is not None and spec.format == "PNG" and writes_itself(pixels.image):
+            image = finish(spec, pixels.image) if finish is not None else pixels.image
+            sizes[index] = image.size
+            args = (image, spec.format, spec.quality, pixels.icc_profile, exif)
+            if png_executor is not None and spec.format == "PNG" and writes_itself(image):
                 pending[index] = png_executor.submit(encode, *args)
             else:
                 encoded[index] = encode(*args)
-            del pixels, args
+            del pixels, image, args
             if last_of_family[families[index]] == index:
                 renderer.release(families[index])
         for index, future in pending.items():

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from function.variant_spec import VariantSpec, parse_variants, variants_to_json
+from function.watermark import Watermark, check_variants, parse_watermark
 
 DEFAULT_MEMORY_MB = 1024
 # Resident memory of the runtime, Python, boto3 and Pillow before any image is touched (measured
@@ -24,6 +25,14 @@ BYTES_PER_PIXEL = 28
 # is noise, 34 B/px single-threaded and 41.5 with the PNG thread (RGBA and LA alike); 46 leaves a
 # tenth over that. Such sources are held to MAX_PIXELS scaled by BYTES_PER_PIXEL / this.
 ALPHA_BYTES_PER_PIXEL = 46
+# An animated source's WebP holds every frame until the encoder assembles them: measured with
+# `python -m bench.animation_memory` (GIFs of 6-48 million frame pixels, WebP method 0), 3.8-5.0 B
+# per frame pixel above the baseline; 6 leaves a margin of a fifth. Animations are held to
+# MAX_PIXELS scaled by BYTES_PER_PIXEL / this, and never more than the cap: encoding took 215-300
+# ms per million frame pixels on an idle core (up to 620 on a busy one), so 40 million take about
+# 12 s on one vCPU (21 s at 1024 MB's 0.58 vCPU), inside the default 60 s timeout.
+ANIMATION_BYTES_PER_FRAME_PIXEL = 6
+ANIMATION_FRAME_PIXEL_CAP = 40_000_000
 # The downloaded object is held in memory; a sixteenth of the function's memory keeps it small
 # next to the decoded pixels (64 MiB at 1024 MB).
 INPUT_FRACTION = 16
@@ -56,9 +65,11 @@ class Settings:
     max_input_bytes: int
     max_pixels: int
     max_alpha_pixels: int
+    max_frame_pixels: int
     keep_exif: bool
     memory_mb: int
     encode_thread: bool
+    watermark: Watermark | None = None
 
 
 def default_max_input_bytes(memory_mb: int) -> int:
@@ -79,6 +90,14 @@ def alpha_pixel_limit(max_pixels: int) -> int:
     return max_pixels * BYTES_PER_PIXEL // ALPHA_BYTES_PER_PIXEL
 
 
+def animation_pixel_limit(max_pixels: int) -> int:
+    """The frames x pixels budget of an animated source: ``max_pixels`` scaled by the memory per
+    pixel of a still over that of every frame held (145.4 million at 1024 MB by default), capped
+    at :data:`ANIMATION_FRAME_PIXEL_CAP` for time."""
+    scaled = max_pixels * BYTES_PER_PIXEL // ANIMATION_BYTES_PER_FRAME_PIXEL
+    return min(scaled, ANIMATION_FRAME_PIXEL_CAP)
+
+
 def uses_encode_thread(memory_mb: int) -> bool:
     """Whether the PNG is encoded on a second thread while the main one encodes the rest.
 
@@ -96,9 +115,11 @@ def configured_environment(
     keep_exif: bool,
     max_input_bytes: int | None = None,
     max_pixels: int | None = None,
+    watermark: Watermark | None = None,
 ) -> dict[str, str]:
     """The environment variables the stack sets from its configuration (``PROCESSED_BUCKET``
-    and Lambda's own variables come from the deployment); unset limits keep their defaults."""
+    and Lambda's own variables come from the deployment); unset limits keep their defaults, and
+    ``WATERMARK`` is set only with a watermark."""
     env = {
         "VARIANTS": variants_to_json(variants),
         "KEEP_EXIF": "true" if keep_exif else "false",
@@ -107,6 +128,8 @@ def configured_environment(
         env["MAX_INPUT_BYTES"] = str(max_input_bytes)
     if max_pixels is not None:
         env["MAX_PIXELS"] = str(max_pixels)
+    if watermark is not None:
+        env["WATERMARK"] = watermark.to_json()
     return env
 
 
@@ -135,6 +158,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         variants = parse_variants(environ.get("VARIANTS"))
     except ValueError as exc:
         raise ConfigError("VARIANTS", f"VARIANTS: {exc}") from exc
+    try:
+        watermark = parse_watermark(environ.get("WATERMARK"))
+        check_variants(watermark, variants)
+    except ValueError as exc:
+        raise ConfigError("WATERMARK", f"WATERMARK: {exc}") from exc
     memory_mb = _positive_int(environ, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", DEFAULT_MEMORY_MB)
     environ_input_bytes = _positive_int(environ, "MAX_INPUT_BYTES", 0) or None
     max_input_bytes = environ_input_bytes or default_max_input_bytes(memory_mb)
@@ -154,9 +182,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         max_input_bytes=max_input_bytes,
         max_pixels=max_pixels,
         max_alpha_pixels=alpha_pixel_limit(max_pixels),
+        max_frame_pixels=animation_pixel_limit(max_pixels),
         keep_exif=_boolean(environ, "KEEP_EXIF"),
         memory_mb=memory_mb,
         encode_thread=uses_encode_thread(memory_mb),
+        watermark=watermark,
     )
 
 

@@ -21,6 +21,7 @@ from function.settings import ConfigError as FunctionConfigError
 from function.settings import Settings as FunctionSettings
 from function.settings import load_settings as load_function_settings
 from function.variant_spec import DEFAULT_VARIANTS, VariantSpec, parse_variants
+from function.watermark import Watermark, parse_watermark
 
 NAMESPACE = "image-pipeline"
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
@@ -44,6 +45,7 @@ FUNCTION_VARIABLE_KEYS = {
     "MAX_PIXELS": "maxPixels",
     "VARIANTS": "variants",
     "KEEP_EXIF": "keepExif",
+    "WATERMARK": "watermark",
 }
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 KMS_KEY_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
@@ -85,6 +87,7 @@ class StackSettings:
     max_input_bytes: int | None = None
     max_pixels: int | None = None
     keep_exif: bool = False
+    watermark: Watermark | None = None
 
 
 class _Reader:
@@ -181,6 +184,7 @@ def load_settings(source: ConfigSource) -> StackSettings:
         max_input_bytes=_optional_positive(reader, "maxInputBytes"),
         max_pixels=_optional_positive(reader, "maxPixels"),
         keep_exif=reader.boolean("keepExif", defaults.keep_exif),
+        watermark=_watermark(reader),
     )
     if not reader.problems:
         _check_function_accepts(reader, settings)
@@ -197,6 +201,7 @@ def function_settings_for(settings: StackSettings) -> FunctionSettings:
         keep_exif=settings.keep_exif,
         max_input_bytes=settings.max_input_bytes,
         max_pixels=settings.max_pixels,
+        watermark=settings.watermark,
     )
     environ["PROCESSED_BUCKET"] = "processed-bucket-at-preview"
     environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(settings.memory_size)
@@ -299,3 +304,12 @@ def _variants(reader: _Reader) -> tuple[VariantSpec, ...]:
     except ValueError as exc:
         reader.fail("variants", value, f"a JSON list of variant objects ({exc})")
         return DEFAULT_VARIANTS
+
+
+def _watermark(reader: _Reader) -> Watermark | None:
+    value = reader.raw("watermark")
+    try:
+        return parse_watermark(value)
+    except ValueError as exc:
+        reader.fail("watermark", value, f"a watermark JSON object ({exc})")
+        return None

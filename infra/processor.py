@@ -42,6 +42,7 @@ def function_environment(settings: StackSettings) -> dict[str, str]:
         keep_exif=settings.keep_exif,
         max_input_bytes=settings.max_input_bytes,
         max_pixels=settings.max_pixels,
+        watermark=settings.watermark,
     )
 
 

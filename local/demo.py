@@ -16,12 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from function.variant_spec import parse_variants
+from function.watermark import check_variants, parse_watermark
 from local.demo_report import Picture, UploadResult, human_bytes, render_page, summary_table
 from local.demo_samples import sample_paths
 from local.local_pipeline import Delivery, FunctionConfig, FunctionLoadError, LocalPipeline
 from local.local_s3 import LocalS3, PortUnavailableError
 
 DEFAULT_OUT = Path("out")
+# What ``--watermark`` alone turns on: a text mark, tiled faintly over every variant but the
+# thumbnail.
+DEMO_WATERMARK = '{"text": "image-pipeline demo", "position": "bottom-right", "opacity": 0.6}'
 ORIGINALS = "originals"
 PROCESSED = "processed"
 
@@ -60,6 +64,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--keep-exif", action="store_true", help="KEEP_EXIF=true (non-GPS EXIF kept)"
+    )
+    parser.add_argument(
+        "--watermark",
+        metavar="JSON",
+        nargs="?",
+        const=DEMO_WATERMARK,
+        help="WATERMARK for the function (alone: a text mark; see docs/formats.md)",
     )
     parser.add_argument("--verbose", "-v", action="store_true", help="show the handler's logs")
     return parser.parse_args(argv)
@@ -195,9 +206,15 @@ def run(args: argparse.Namespace) -> int:
         variants_text = describe_variants(args.variants)
     except ValueError as exc:
         raise UsageError(f"--variants: {exc}") from exc
+    try:
+        check_variants(parse_watermark(args.watermark), parse_variants(args.variants))
+    except ValueError as exc:
+        raise UsageError(f"--watermark: {exc}") from exc
     out: Path = args.out
     originals_dir, processed_dir = reset_output(out)
-    config = FunctionConfig(variants_json=args.variants, keep_exif=args.keep_exif)
+    config = FunctionConfig(
+        variants_json=args.variants, keep_exif=args.keep_exif, watermark_json=args.watermark
+    )
     print("Starting the embedded S3 endpoint (moto) on 127.0.0.1 ...")
     with LocalS3(port=args.port) as s3:
         print(f"  listening on {s3.endpoint_url}")

@@ -1,9 +1,11 @@
 """The demo's sample images, drawn with Pillow at first run and cached (no binaries in the repo).
 
 Each sample exercises something the function must get right: a photo-like JPEG stored sideways
-with an EXIF orientation (its variants must come out upright, 1200x800), a PNG with an alpha
-channel and a space in its name (URL-encoded key in the event), a palette GIF with transparency,
-and a file that is not an image at all (the page shows it rejected, with the reason).
+with an EXIF orientation (its variants must come out upright, 1200x800), the same photo as an
+iPhone stores it (HEIC, rotation in the container), a PNG with an alpha channel and a space in its
+name (URL-encoded key in the event), a palette GIF with transparency, an animated GIF (its WebP
+variant stays animated), and a file that is not an image at all (the page shows it rejected, with
+the reason).
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
+import pillow_heif
 from PIL import Image, ImageDraw, ImageFilter
 
 logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Bump the version when a sample changes so old caches are not reused.
-CACHE_DIR = REPO_ROOT / ".cache" / "demo-samples-v1"
+CACHE_DIR = REPO_ROOT / ".cache" / "demo-samples-v2"
 ORIENTATION_TAG = 0x0112
 ROTATE_90_CW = 6  # EXIF orientation: display = stored pixels rotated 90 degrees clockwise
 PHOTO_SIZE = (1200, 800)
@@ -67,6 +70,35 @@ def write_sideways_jpeg(image: Image.Image, path: Path) -> None:
     stored.save(path, "JPEG", quality=92, exif=exif)
 
 
+def write_sideways_heic(image: Image.Image, path: Path) -> None:
+    """Save ``image`` as an iPhone does: HEIC with the rotation in the container (``irot``) and
+    the EXIF orientation kept alongside (pillow-heif writes both)."""
+    stored = image.transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[ORIENTATION_TAG] = ROTATE_90_CW
+    pillow_heif.from_pillow(stored).save(path, quality=80, exif=exif.tobytes())
+
+
+def spinner_frames(count: int = 12, size: int = 160) -> list[Image.Image]:
+    """An arc turning round a ring, one palette frame per step."""
+    frames = []
+    for index in range(count):
+        frame = Image.new("RGB", (size, size), (245, 245, 250))
+        draw = ImageDraw.Draw(frame)
+        draw.ellipse((16, 16, size - 16, size - 16), outline=(200, 205, 220), width=14)
+        start = index * 360 // count
+        draw.arc((16, 16, size - 16, size - 16), start, start + 90, fill=(40, 110, 230), width=14)
+        frames.append(frame.convert("P", palette=Image.Palette.ADAPTIVE, colors=16))
+    return frames
+
+
+def write_spinner_gif(path: Path) -> None:
+    """A looping animated GIF, 80 ms a frame and a longer pause on the last."""
+    first, *rest = spinner_frames()
+    durations = [80] * len(rest) + [400]
+    first.save(path, "GIF", save_all=True, append_images=rest, duration=durations, loop=0)
+
+
 def alpha_logo() -> Image.Image:
     """An RGBA badge on a fully transparent background, with a half-transparent ring."""
     image = Image.new("RGBA", (640, 480), (0, 0, 0, 0))
@@ -98,6 +130,8 @@ def _save(image: Image.Image, path: Path, fmt: str) -> None:
 
 SAMPLES: dict[str, Callable[[Path], None]] = {
     "harbour-dusk.jpg": lambda path: write_sideways_jpeg(harbour_photo(), path),
+    "harbour-dusk-iphone.heic": lambda path: write_sideways_heic(harbour_photo(), path),
+    "spinner.gif": write_spinner_gif,
     "badge with alpha.png": lambda path: _save(alpha_logo(), path, "PNG"),
     "palette.gif": lambda path: palette_gif().save(path, "GIF", transparency=0),
     "not-an-image.jpg": lambda path: path.write_bytes(

@@ -35,6 +35,7 @@ from function.result import HandlerResult
 from function.s3_event import Sequencer, event_name_for, object_created_event
 from function.settings import DEFAULT_MEMORY_MB, configured_environment
 from function.variant_spec import parse_variants
+from function.watermark import parse_watermark
 from infra.stack_outputs import StackOutputs
 from local.local_s3 import DUMMY_CREDENTIALS, BucketNames, LocalS3, create_stack_buckets
 
@@ -64,6 +65,7 @@ class FunctionConfig:
     max_input_bytes: int | None = None
     max_pixels: int | None = None
     keep_exif: bool = False
+    watermark_json: str | None = None
     memory_mb: int = DEFAULT_MEMORY_MB
     timeout_s: int = 60
     function_name: str = "image-pipeline-local"
@@ -124,11 +126,13 @@ def function_environment(
             "VARIANTS": None,
             "MAX_INPUT_BYTES": None,
             "MAX_PIXELS": None,
+            "WATERMARK": None,
             **configured_environment(
                 variants=parse_variants(config.variants_json),
                 keep_exif=config.keep_exif,
                 max_input_bytes=config.max_input_bytes,
                 max_pixels=config.max_pixels,
+                watermark=parse_watermark(config.watermark_json),
             ),
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
             "AWS_LAMBDA_FUNCTION_NAME": config.function_name,

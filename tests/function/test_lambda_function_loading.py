@@ -22,7 +22,8 @@ RUNTIME_PACKAGES = frozenset(
     {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six", "certifi"}
 )
 INTERPRETER = frozenset({"__mp_main__"})
-LAYER_PACKAGES = frozenset({"PIL"})
+# Pillow, and pi-heif (its package and its extension module) for HEIC/HEIF.
+LAYER_PACKAGES = frozenset({"PIL", "pi_heif", "_pi_heif"})
 ALLOWED_PLUGINS = frozenset(
     {
         "AvifImagePlugin",
@@ -104,8 +105,8 @@ def test_handler_loads_as_lambda_loads_it_with_only_runtime_and_layer_imports(tm
     assert set(report["plugins"]) <= ALLOWED_PLUGINS, report["plugins"]
 
 
-def test_function_sources_import_only_stdlib_boto_pillow_and_each_other():
-    allowed = set(sys.stdlib_module_names) | {"boto3", "botocore", "PIL", "function"}
+def test_function_sources_import_only_stdlib_boto_the_layer_and_each_other():
+    allowed = set(sys.stdlib_module_names) | {"boto3", "botocore", "PIL", "pi_heif", "function"}
     for path in sorted(FUNCTION_DIR.glob("*.py")):
         tree = ast.parse(path.read_text(), filename=str(path))
         for node in ast.walk(tree):
@@ -128,6 +129,7 @@ def test_function_sources_import_only_stdlib_boto_pillow_and_each_other():
         ({"PROCESSED_BUCKET": "b", "MAX_PIXELS": "-5"}, "MAX_PIXELS"),
         ({"PROCESSED_BUCKET": "b", "MAX_INPUT_BYTES": "lots"}, "MAX_INPUT_BYTES"),
         ({"PROCESSED_BUCKET": "b", "KEEP_EXIF": "maybe"}, "KEEP_EXIF"),
+        ({"PROCESSED_BUCKET": "b", "WATERMARK": '{"text": "x", "position": "up"}'}, "WATERMARK"),
         ({"PROCESSED_BUCKET": "b", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}, "MEMORY_SIZE"),
     ],
 )

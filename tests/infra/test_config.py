@@ -32,6 +32,7 @@ KEY_TO_FIELD = {
     "maxInputBytes": "max_input_bytes",
     "maxPixels": "max_pixels",
     "keepExif": "keep_exif",
+    "watermark": "watermark",
 }
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
@@ -197,6 +198,41 @@ def test_a_bigger_input_limit_raises_the_smallest_memory_size():
     with pytest.raises(StackConfigError, match=r"memorySize:.*at least 203 MB"):
         load_settings({"memorySize": "200", "maxInputBytes": str(48 * 1024 * 1024)})
     assert load_settings({"memorySize": "200", "maxPixels": "500000"}).memory_size == 200
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('{"text": "x", "opacity": 0}', "watermark.opacity must be a number above 0"),
+        ('{"text": "x", "position": "left"}', "watermark.position must be one of"),
+        ('{"image": "logo.png"}', "watermark.image must be a PNG path under function/assets/"),
+        ('{"image": "function/assets/none.png"}', "watermark.image 'function/assets/none.png'"),
+        ('{"text": "x", "image": "function/assets/a.png"}', "exactly one of watermark.text"),
+        ('{"text": "x", "colour": "#000000"}', "unknown field(s) ['colour']"),
+    ],
+)
+def test_bad_watermark_is_refused_naming_the_field(value, message):
+    with pytest.raises(StackConfigError) as caught:
+        load_settings({"watermark": value})
+    assert f"image-pipeline:watermark = {value!r} is not allowed" in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_watermark_for_a_missing_variant_is_refused_by_the_functions_own_rules():
+    with pytest.raises(StackConfigError) as caught:
+        load_settings({"watermark": '{"text": "x", "variants": ["compresed"]}'})
+    assert str(caught.value) == (
+        "invalid stack configuration: watermark: the function would refuse this configuration: "
+        "WATERMARK: watermark.variants names ['compresed'], which no variant has (suffixes: "
+        "['compressed', 'converted', 'low_quality', 'thumbnail'])"
+    )
+
+
+def test_watermark_reaches_the_function_settings():
+    settings = load_settings({"watermark": '{"text": "(c) Me", "size": 0.1}'})
+    watermark = function_settings_for(settings).watermark
+    assert watermark is not None
+    assert (watermark.text, watermark.size, watermark.position) == ("(c) Me", 0.1, "bottom-right")
 
 
 def test_every_bad_value_is_reported_in_one_error():

@@ -191,7 +191,7 @@ def test_function_code_is_only_the_function_sources(stack):
     for name, asset in archive.assets.items():
         assert isinstance(asset, pulumi.FileAsset)
         assert Path(asset.path) == sources[name]
-        assert name.endswith(".py")
+        assert name.endswith(".py") or name.startswith("function/assets/")
         assert "__pycache__" not in name
         assert not Path(name).name.startswith("test_")
 

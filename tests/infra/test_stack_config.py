@@ -32,6 +32,7 @@ OVERRIDES = {
     "maxInputBytes": "5000000",
     "maxPixels": "40000000",
     "keepExif": "true",
+    "watermark": '{"text": "(c) Example", "position": "tiled", "variants": ["small"]}',
 }
 TAGS = {"Project": "image-pipeline", "Environment": "staging", "ManagedBy": "pulumi"}
 
@@ -62,6 +63,10 @@ def test_function_overrides(custom):
         "MAX_INPUT_BYTES": "5000000",
         "MAX_PIXELS": "40000000",
         "KEEP_EXIF": "true",
+        "WATERMARK": (
+            '{"color":"#ffffff","margin":0.02,"opacity":0.5,"position":"tiled","size":0.05,'
+            '"text":"(c) Example","variants":["small"]}'
+        ),
     }
     layer = custom.one("aws:lambda/layerVersion:LayerVersion").inputs
     assert layer["compatibleArchitectures"] == ["arm64"]
@@ -168,6 +173,7 @@ BAD = [
     ("maxInputBytes", "-1"),
     ("maxPixels", "1e6"),
     ("keepExif", "on"),
+    ("watermark", '{"text": "x", "opacity": 2}'),
 ]
 
 

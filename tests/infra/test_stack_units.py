@@ -39,6 +39,25 @@ def test_function_sources_keep_only_the_functions_own_python(tmp_path):
     }
 
 
+def test_function_sources_include_every_asset_file(tmp_path):
+    for name in (
+        "lambda_function.py",
+        "assets/fonts/Mark.ttf",
+        "assets/fonts/LICENSE.txt",
+        "assets/logo.png",
+        "assets/__pycache__/x.pyc",
+        "other/data.png",
+    ):
+        write(tmp_path / "function" / name)
+    root = tmp_path / "function"
+    assert function_sources(root) == {
+        "function/assets/fonts/LICENSE.txt": root / "assets" / "fonts" / "LICENSE.txt",
+        "function/assets/fonts/Mark.ttf": root / "assets" / "fonts" / "Mark.ttf",
+        "function/assets/logo.png": root / "assets" / "logo.png",
+        "function/lambda_function.py": root / "lambda_function.py",
+    }
+
+
 def test_function_sources_refuse_an_empty_tree(tmp_path):
     write(tmp_path / "README.md")
     with pytest.raises(FileNotFoundError, match="no function sources"):
@@ -57,7 +76,12 @@ def test_function_archive_maps_names_to_file_assets(tmp_path):
 def test_the_real_function_dir_is_packaged():
     sources = function_sources()
     assert FUNCTION_DIR.name == "function"
-    assert {"function/__init__.py", "function/lambda_function.py"} <= set(sources)
+    assert {
+        "function/__init__.py",
+        "function/lambda_function.py",
+        "function/assets/fonts/DejaVuSans-Bold.ttf",
+        "function/assets/fonts/LICENSE-DejaVu.txt",
+    } <= set(sources)
     assert all(not name.endswith(".pyc") for name in sources)
 
 

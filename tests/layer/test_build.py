@@ -62,6 +62,20 @@ def test_tree_has_pil_imaging_for_cp312_and_the_target_cpu(twin_builds):
     assert {elf_architecture(p) for p in libraries} == {build.architecture}
 
 
+def test_tree_has_the_heif_decoder_for_the_target_cpu_and_no_gpl_encoder(twin_builds):
+    build = twin_builds[0]
+    python = build.tree / "python"
+    cpu = {"x86_64": "x86_64", "arm64": "aarch64"}[build.architecture]
+    (extension,) = python.glob("_pi_heif.cpython-312-*-linux-gnu.so")
+    assert extension.name == f"_pi_heif.cpython-312-{cpu}-linux-gnu.so"
+    bundled = sorted(p.name.split("-")[0] for p in (python / "pi_heif.libs").iterdir())
+    assert bundled == ["libde265", "libheif"]
+    assert {elf_architecture(p) for p in (python / "pi_heif.libs").iterdir()} == {
+        build.architecture
+    }
+    assert not [p for p in python.rglob("*x265*")]  # pillow-heif's GPLv2 HEVC encoder
+
+
 def test_tree_has_no_tests_or_scripts_and_one_unchecked_pyc_per_source(twin_builds):
     tree = twin_builds[0].tree
     python = tree / "python"

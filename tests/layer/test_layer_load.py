@@ -10,7 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pillow_heif
 import pytest
+from PIL import Image
 
 from layer.build import REQUIREMENTS, build_layer
 from layer.pins import installed_versions, read_pins
@@ -21,10 +23,16 @@ pytestmark = pytest.mark.network
 # Run by a bare Python 3.12 with -I: only the standard library and the layer on sys.path.
 LOAD_SCRIPT = """
 import io, json, sys
-layer = sys.argv[1]
+layer, heic_path = sys.argv[1], sys.argv[2]
 sys.path[:] = [layer] + [p for p in sys.path if p and "-packages" not in p]
 import PIL
+import pi_heif
 from PIL import Image, features
+pi_heif.register_heif_opener()
+with Image.open(heic_path, formats=["HEIF"]) as heic:
+    heic.load()
+    heif = {"format": heic.format, "size": heic.size, "mode": heic.mode,
+            "corner": heic.getpixel((0, 0)), "file": pi_heif.__file__}
 image = Image.linear_gradient("L").convert("RGB").resize((96, 64))
 encoded = {}
 for name in ["JPEG", "PNG", "WEBP"] + (["AVIF"] if features.check("avif") else []):
@@ -58,6 +66,7 @@ print(json.dumps({
     "isolated": sys.flags.isolated,
     "sys_path": sys.path,
     "encoded": encoded,
+    "heif": heif,
 }))
 """
 
@@ -77,15 +86,18 @@ def this_architecture() -> str:
     return {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}[platform.machine()]
 
 
-def test_python312_imports_pillow_and_the_sdk_from_the_layer_alone(tmp_path):
+def test_python312_imports_pillow_pi_heif_and_the_sdk_from_the_layer_alone(tmp_path):
     build = build_layer(this_architecture())
     opt = tmp_path / "opt"  # Lambda unpacks the layer's zip under /opt
     extract_zip(build.zip_path, opt)
     layer_python = opt / "python"
     script = tmp_path / "load_layer.py"
     script.write_text(LOAD_SCRIPT)
+    # Encoded here by pillow-heif (the layer's decode-only build cannot): red, 80x48.
+    heic = tmp_path / "red.heic"
+    pillow_heif.from_pillow(Image.new("RGB", (80, 48), (220, 20, 20))).save(heic, quality=95)
     result = subprocess.run(
-        [str(python312()), "-I", str(script), str(layer_python)],
+        [str(python312()), "-I", str(script), str(layer_python), str(heic)],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -111,6 +123,10 @@ def test_python312_imports_pillow_and_the_sdk_from_the_layer_alone(tmp_path):
     if list((layer_python / "PIL").glob("_avif.cpython-312-*.so")):
         expected.add("AVIF")
     assert set(report["encoded"]) == expected
+    heif = report["heif"]
+    assert Path(heif["file"]).is_relative_to(layer_python)
+    assert (heif["format"], heif["size"], heif["mode"]) == ("HEIF", [80, 48], "RGB")
+    assert all(abs(a - b) <= 6 for a, b in zip(heif["corner"], (220, 20, 20), strict=True))
     for name, encoded in report["encoded"].items():
         assert encoded["format"] == name
         assert encoded["size"] == [96, 64]

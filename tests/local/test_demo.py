@@ -16,8 +16,9 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops, ImageOps
 
+from function.decoding import decode
 from function.variant_spec import DEFAULT_VARIANTS
 from local.demo import UsageError, collect_images, local_path, upload_keys
 from local.demo_samples import ORIENTATION_TAG, PHOTO_SIZE, sample_paths
@@ -225,6 +226,8 @@ def test_samples_are_generated_once_with_what_they_exercise(tmp_path: Path) -> N
     paths = sample_paths(tmp_path)
     assert [p.name for p in paths] == [
         "harbour-dusk.jpg",
+        "harbour-dusk-iphone.heic",
+        "spinner.gif",
         "badge with alpha.png",
         "palette.gif",
         "not-an-image.jpg",
@@ -232,16 +235,54 @@ def test_samples_are_generated_once_with_what_they_exercise(tmp_path: Path) -> N
     with Image.open(paths[0]) as photo:
         assert photo.size == PHOTO_SIZE[::-1]  # stored sideways
         assert photo.getexif()[ORIENTATION_TAG] == 6
-    with Image.open(paths[1]) as badge:
+    heic = paths[1].read_bytes()
+    assert heic[4:12] == b"ftypheic" and b"irot" in heic  # rotated in the container
+    assert decode(heic, 10**7).source_size == PHOTO_SIZE
+    with Image.open(paths[2]) as spinner:
+        assert (spinner.format, spinner.n_frames, spinner.info["loop"]) == ("GIF", 12, 0)
+    with Image.open(paths[3]) as badge:
         assert badge.mode == "RGBA"
         assert badge.getextrema()[3] == (0, 255)
-    with Image.open(paths[2]) as gif:
+    with Image.open(paths[4]) as gif:
         assert (gif.format, gif.mode) == ("GIF", "P")
     with pytest.raises(OSError):
-        Image.open(paths[3]).load()
+        Image.open(paths[5]).load()
     stamp = os.stat(paths[0]).st_mtime_ns
     assert sample_paths(tmp_path) == paths
     assert os.stat(paths[0]).st_mtime_ns == stamp  # cached, not redrawn
+
+
+def test_samples_with_the_watermark_flag(tmp_path: Path) -> None:
+    result = run_demo("--out", str(tmp_path), "--watermark")
+    assert result.returncode == 0, result.stderr
+    processed = tmp_path / "processed"
+    with Image.open(processed / "harbour-dusk-iphone_compressed.jpg") as heic_jpeg:
+        assert heic_jpeg.size == PHOTO_SIZE  # upright
+    with Image.open(processed / "spinner_converted.webp") as spinner:
+        assert spinner.n_frames == 12
+        spinner.seek(11)
+        spinner.load()
+        assert spinner.info["duration"] == 400
+    with Image.open(processed / "spinner_converted.png") as still:
+        assert getattr(still, "n_frames", 1) == 1
+    # The PNG keeps the decoded JPEG's pixels exactly, except where the text mark is drawn.
+    with Image.open(tmp_path / "originals" / "harbour-dusk.jpg") as original:
+        upright = ImageOps.exif_transpose(original).convert("RGB")
+    with Image.open(processed / "harbour-dusk_converted.png") as marked:
+        left, top, right, bottom = ImageChops.difference(marked.convert("RGB"), upright).getbbox()
+    width, height = PHOTO_SIZE
+    assert left > width // 3 and top > height * 8 // 10
+    # Within the 24-pixel margin (0.02 of 1200); the faintest anti-aliased edge may not show.
+    assert width - 28 <= right <= width - 24 and height - 28 <= bottom <= height - 24
+    page = (tmp_path / "index.html").read_text()
+    assert "spinner_converted.webp" in page and "harbour-dusk-iphone_compressed.jpg" in page
+
+
+def test_bad_watermark_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_demo("--out", str(tmp_path), "--watermark", '{"text": "x", "size": 5}')
+    assert result.returncode == 2
+    assert "--watermark: watermark.size must be a number above 0 and at most 1" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_bad_variants_are_a_clear_error_before_anything_is_touched(tmp_path: Path) -> None:
