@@ -42,4 +42,5 @@ def test_layouts_split_pillow_and_the_sdk_as_described(layer_python, tmp_path):
     assert not bytecode_path(runtime_layer / "six.py").exists()
     assert HANDLER.startswith(f"{HANDLER_MODULE}.")
     with_sdk = zipped_bytes([shipped_path[0], runtime_sdk], tmp_path / "zips")
-    assert with_sdk > 100 * zipped_bytes([shipped_path[0]], tmp_path / "zips")
+    # The SDK would multiply the function's archive (sources and bundled assets) many times over.
+    assert with_sdk > 20 * zipped_bytes([shipped_path[0]], tmp_path / "zips")
