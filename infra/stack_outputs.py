@@ -12,7 +12,12 @@ from dataclasses import dataclass, fields
 
 @dataclass(frozen=True)
 class StackOutputs[Value]:
-    """Every stack output, by its exported name."""
+    """Every stack output, by its exported name.
+
+    ``failure_queue_url`` is where events that failed every attempt wait: the async failure queue
+    with direct ingest, the dead-letter queue with queue ingest. ``ingest_queue_url`` (queue
+    ingest) and ``cdn_domain_name`` (``cdn`` on) are empty strings when off.
+    """
 
     upload_bucket_name: Value
     upload_bucket_arn: Value
@@ -23,6 +28,8 @@ class StackOutputs[Value]:
     function_role_arn: Value
     log_group_name: Value
     failure_queue_url: Value
+    ingest_queue_url: Value
+    cdn_domain_name: Value
 
     def items(self) -> list[tuple[str, Value]]:
         """``(name, value)`` for every output, in declaration order."""

@@ -270,6 +270,8 @@ class LocalPipeline:
             function_role_arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}-role",
             log_group_name=f"/aws/lambda/{name}",
             failure_queue_url=f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{name}-failures",
+            ingest_queue_url="",
+            cdn_domain_name="",
         )
         return dict(outputs.items())
 
