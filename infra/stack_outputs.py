@@ -2,7 +2,7 @@
 
 Pure (no Pulumi import): ``__main__.py`` exports a :class:`StackOutputs` of Pulumi outputs, the
 local pipeline builds one of plain strings, and ``ops`` validates what it reads against
-:data:`STACK_OUTPUT_NAMES`.
+:data:`REQUIRED_OUTPUT_NAMES`.
 """
 
 from __future__ import annotations
@@ -37,3 +37,9 @@ class StackOutputs[Value]:
 
 
 STACK_OUTPUT_NAMES: tuple[str, ...] = tuple(field.name for field in fields(StackOutputs))
+# Outputs that are empty strings while their feature is off (and absent from older stacks).
+OPTIONAL_OUTPUT_NAMES: frozenset[str] = frozenset({"ingest_queue_url", "cdn_domain_name"})
+# What the operations tools need of every stack: present and non-empty.
+REQUIRED_OUTPUT_NAMES: tuple[str, ...] = tuple(
+    name for name in STACK_OUTPUT_NAMES if name not in OPTIONAL_OUTPUT_NAMES
+)
