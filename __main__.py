@@ -16,8 +16,6 @@ from infra.stack_outputs import StackOutputs
 settings = load_settings(pulumi.Config())
 tags = standard_tags(settings.environment)
 suffix = random.RandomId("name-suffix", byte_length=4).hex
-
-
 account_id = aws.get_caller_identity_output().account_id
 
 
@@ -44,6 +42,8 @@ def bucket(
 
 
 uploads = bucket("uploads")
+# The distribution's origin is the processed bucket's name, known before the bucket exists, so the
+# bucket's one policy (TLS only, plus read by this distribution) can name the distribution.
 cdn = None
 if settings.cdn:
     cdn = ContentDelivery(
