@@ -12,9 +12,10 @@ STAMP := $(VENV)/.installed
 ARCH ?= $(shell uname -m | sed 's/aarch64/arm64/')
 STACK ?= dev
 IMAGES ?=
+UPLOADS ?=
 PREFIX ?=
 
-.PHONY: help venv test lint format demo layer bench smoke backfill clean
+.PHONY: help venv test lint format demo layer bench loadtest smoke backfill clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,6 +51,9 @@ layer: $(STAMP) ## Build the function's layer (Pillow, AWS SDK) for ARCH (x86_64
 
 bench: $(STAMP) ## Benchmark the handler against a tutorial handler and libvips
 	$(PY) -m bench
+
+loadtest: $(STAMP) ## Burst of uploads through the local pipeline with S3 faults, reconciled (UPLOADS=2000)
+	$(PY) -m loadtest $(if $(UPLOADS),--uploads $(UPLOADS))
 
 smoke: $(STAMP) ## Smoke-test a deployed stack from its outputs (STACK=dev)
 	$(PY) -m ops.smoke_test --stack $(STACK)

@@ -28,6 +28,7 @@ from PIL import __version__ as pillow_version
 from PIL import features
 
 from bench.corpus import Photo, load_corpus
+from bench.cost import cost_lines, format_costs
 from bench.outputs import DEFAULT_VARIANTS
 from bench.stats import (
     Measurement,
@@ -287,6 +288,8 @@ def main() -> None:
         print(f"\nS3 (moto) get + 5 puts alone, median: {s3:.0f} ms ({ratio(s3, cpu):.0%} of wall)")
         print_core_runs(measurements, photos, args.repeats, args.memory, pin)
         print(f"\nCold import of lambda_function (fresh process): {cold_import_ms(one):.0f} ms")
+        cpu_ms = summary["project"].cpu_ms
+        print("\n" + format_costs(cpu_ms, cost_lines(cpu_ms)))
     print(f"\nMachine: {_machine()}")
     print(f"Versions: {_versions()}")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import asdict
 from typing import Any
@@ -29,7 +30,15 @@ from function.result import (
     RejectedUpload,
     SourceSummary,
 )
-from function.s3_event import BadRecord, Upload, is_test_event, parse_records
+from function.s3_event import (
+    BadRecord,
+    QueueMessage,
+    Upload,
+    is_sqs_event,
+    is_test_event,
+    parse_records,
+    parse_sqs_messages,
+)
 from function.settings import Settings, load_settings
 from function.storage import Storage, source_metadata
 from function.watermark import watermark_finisher
@@ -44,7 +53,7 @@ S3_CONFIG = Config(
 )
 
 SETTINGS = load_settings(os.environ)
-STORAGE = Storage(boto3.client("s3", config=S3_CONFIG))
+STORAGE = Storage(boto3.client("s3", config=S3_CONFIG), SETTINGS.cache_control)
 
 
 def png_executor(settings: Settings) -> Executor | None:
@@ -59,8 +68,8 @@ PNG_EXECUTOR = png_executor(SETTINGS)
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
-    """Process every record of an S3 event notification; returns :class:`HandlerResult` as JSON
-    (see :func:`handle_event`)."""
+    """Process every record of an S3 event notification, or of a batch of SQS messages holding
+    them; returns :class:`HandlerResult` as JSON (see :func:`handle_event`)."""
     return handle_event(event, SETTINGS, STORAGE, PNG_EXECUTOR).to_json()
 
 
@@ -71,14 +80,52 @@ def handle_event(
     ``executor`` when given.
 
     A permanent failure of one upload lands in ``rejected`` (logged at ERROR) and the other
-    records carry on; a transient failure raises so Lambda retries the event (outputs have
-    deterministic names, so the retry overwrites instead of duplicating).
+    records carry on. A transient failure raises so Lambda retries the event (outputs have
+    deterministic names, so the retry overwrites instead of duplicating); in a batch of SQS
+    messages it names that message in ``batch_item_failures`` instead, and the others carry on.
     """
     result = HandlerResult()
-    if is_test_event(event):
+    if is_sqs_event(event):
+        for message in parse_sqs_messages(event):
+            _handle_message(message, settings, storage, executor, result)
+    elif is_test_event(event):
         logger.info("event has no records, ignored (for example s3:TestEvent)")
-        return result
-    for item in parse_records(event):
+    else:
+        _handle_uploads(parse_records(event), settings, storage, executor, result)
+    return result
+
+
+def _handle_message(
+    message: QueueMessage,
+    settings: Settings,
+    storage: Storage,
+    executor: Executor | None,
+    result: HandlerResult,
+) -> None:
+    """Add one SQS message's outcome to ``result``: its uploads, or its id among the batch item
+    failures when one of them failed transiently (the whole message is then retried)."""
+    if message.is_test:
+        logger.info("message %s is an s3:TestEvent, ignored", message.message_id)
+        return
+    outcome = HandlerResult()
+    try:
+        _handle_uploads(message.uploads, settings, storage, executor, outcome)
+    except Exception:  # logged by _handle_uploads; SQS redelivers the message
+        result.batch_item_failures.append(message.message_id)
+        return
+    result.processed.extend(outcome.processed)
+    result.rejected.extend(outcome.rejected)
+
+
+def _handle_uploads(
+    items: Iterable[Upload | BadRecord],
+    settings: Settings,
+    storage: Storage,
+    executor: Executor | None,
+    result: HandlerResult,
+) -> None:
+    """Process ``items`` into ``result``; raises on the first transient failure."""
+    for item in items:
         if isinstance(item, BadRecord):
             result.rejected.append(_reject(item.bucket, item.key, item.version_id, item.reason))
             continue
@@ -89,13 +136,12 @@ def handle_event(
             continue
         except Exception:
             logger.exception(
-                "transient failure, raising for a retry",
+                "transient failure, the event will be retried",
                 extra={"bucket": item.bucket, "key": item.key, "version_id": item.version_id},
             )
             raise
         logger.info("processed s3://%s/%s", item.bucket, item.key, extra=asdict(entry))
         result.processed.append(entry)
-    return result
 
 
 def process_upload(

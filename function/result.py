@@ -56,14 +56,26 @@ class RejectedUpload:
 
 @dataclass
 class HandlerResult:
-    """Everything one invocation did, in record order within each list."""
+    """Everything one invocation did, in record order within each list.
+
+    ``batch_item_failures`` names the SQS messages (queue mode) whose upload failed transiently:
+    Lambda returns them to the queue for another attempt and deletes the rest of the batch.
+    """
 
     processed: list[ProcessedUpload] = field(default_factory=list)
     rejected: list[RejectedUpload] = field(default_factory=list)
+    batch_item_failures: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON-serialisable form Lambda returns."""
-        return asdict(self)
+        """The JSON-serialisable form Lambda returns; ``batchItemFailures`` is the key the SQS
+        event source mapping reads (``ReportBatchItemFailures``)."""
+        return {
+            "processed": [asdict(entry) for entry in self.processed],
+            "rejected": [asdict(entry) for entry in self.rejected],
+            "batchItemFailures": [
+                {"itemIdentifier": message_id} for message_id in self.batch_item_failures
+            ],
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> HandlerResult:
@@ -81,4 +93,5 @@ class HandlerResult:
             for entry in data["processed"]
         ]
         rejected = [RejectedUpload(**entry) for entry in data["rejected"]]
-        return cls(processed, rejected)
+        failures = [item["itemIdentifier"] for item in data.get("batchItemFailures", [])]
+        return cls(processed, rejected, failures)

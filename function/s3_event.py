@@ -1,6 +1,9 @@
 """The S3 event notification: its shape, parsed into the uploads it announces and built as S3
 sends it (event version 2.1, see "Event message structure" in the Amazon S3 user guide).
 
+In queue mode S3 sends the notification to SQS and Lambda receives a batch of SQS messages, each
+with one notification as its body (:func:`parse_sqs_messages`, :func:`sqs_event`).
+
 The one definition of the event for the function, the local pipeline, the backfill, the bench and
 the tests.
 """
@@ -8,6 +11,7 @@ the tests.
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 from collections.abc import Mapping
@@ -166,3 +170,76 @@ class Sequencer:
         """The next sequencer: 18 upper-case hex digits, each greater than the previous."""
         with self._lock:
             return f"{next(self._counter):018X}"
+
+
+SQS_EVENT_SOURCE = "aws:sqs"
+S3_TEST_EVENT = "s3:TestEvent"
+
+
+@dataclass(frozen=True)
+class QueueMessage:
+    """One SQS message of a queue-mode batch: its id (what ``batchItemFailures`` names) and the
+    uploads its S3 notification announces; no uploads for S3's test event."""
+
+    message_id: str
+    uploads: tuple[Upload | BadRecord, ...]
+    is_test: bool = False
+
+
+def is_sqs_event(event: Any) -> bool:
+    """Whether ``event`` is a batch of SQS messages (an event source mapping's invocation)."""
+    if not isinstance(event, Mapping):
+        return False
+    records = event.get("Records")
+    return (
+        isinstance(records, list)
+        and bool(records)
+        and all(
+            isinstance(record, Mapping) and record.get("eventSource") == SQS_EVENT_SOURCE
+            for record in records
+        )
+    )
+
+
+def parse_sqs_messages(event: Mapping[str, Any]) -> list[QueueMessage]:
+    """One :class:`QueueMessage` per SQS record, in order: the S3 notification in its body parsed
+    with :func:`parse_records`; a body that is no S3 notification (not JSON, no ``Records``)
+    becomes a single :class:`BadRecord`, and S3's ``s3:TestEvent`` a message with no uploads."""
+    return [_parse_message(record) for record in event["Records"]]
+
+
+def _parse_message(record: Mapping[str, Any]) -> QueueMessage:
+    message_id = record.get("messageId")
+    message_id = message_id if isinstance(message_id, str) else ""
+    try:
+        body = json.loads(record.get("body") or "")
+    except (TypeError, ValueError):
+        body = None
+    if isinstance(body, Mapping) and body.get("Event") == S3_TEST_EVENT:
+        return QueueMessage(message_id, (), is_test=True)
+    if not isinstance(body, Mapping) or not isinstance(body.get("Records"), list):
+        reason = f"SQS message {message_id or '(no id)'} does not hold an S3 event notification"
+        return QueueMessage(message_id, (BadRecord(None, None, None, reason),))
+    return QueueMessage(message_id, tuple(parse_records(body)))
+
+
+def sqs_event(messages: list[Mapping[str, Any]], queue_arn: str) -> dict[str, Any]:
+    """The event Lambda's SQS event source mapping sends for ``messages`` as ``ReceiveMessage``
+    returns them (``MessageId``, ``ReceiptHandle``, ``Body``, ``MD5OfBody``, ``Attributes``)."""
+    region = queue_arn.split(":")[3]
+    return {
+        "Records": [
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": dict(message.get("Attributes", {})),
+                "messageAttributes": {},
+                "md5OfBody": message["MD5OfBody"],
+                "eventSource": SQS_EVENT_SOURCE,
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+            for message in messages
+        ]
+    }

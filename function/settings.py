@@ -43,6 +43,11 @@ MEBIBYTE = 1024 * 1024
 MB_PER_VCPU = 1769
 # A second encode thread pays with two vCPUs and only costs memory with one (`make bench`).
 ENCODE_THREAD_MIN_VCPUS = 2
+# The Cache-Control header of every variant. Variant keys are derived from the source key, so
+# uploading over a key overwrites its variants under the same names: a day bounds how long a
+# browser or CDN keeps showing the old image, and "immutable" would be wrong.
+DEFAULT_CACHE_CONTROL = "public, max-age=86400"
+MAX_CACHE_CONTROL_LENGTH = 256
 TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
 FALSE_VALUES = frozenset({"", "0", "false", "no", "off"})
 
@@ -70,6 +75,7 @@ class Settings:
     memory_mb: int
     encode_thread: bool
     watermark: Watermark | None = None
+    cache_control: str = DEFAULT_CACHE_CONTROL
 
 
 def default_max_input_bytes(memory_mb: int) -> int:
@@ -116,9 +122,10 @@ def configured_environment(
     max_input_bytes: int | None = None,
     max_pixels: int | None = None,
     watermark: Watermark | None = None,
+    cache_control: str | None = None,
 ) -> dict[str, str]:
     """The environment variables the stack sets from its configuration (``PROCESSED_BUCKET``
-    and Lambda's own variables come from the deployment); unset limits keep their defaults, and
+    and Lambda's own variables come from the deployment); unset values keep their defaults, and
     ``WATERMARK`` is set only with a watermark."""
     env = {
         "VARIANTS": variants_to_json(variants),
@@ -130,6 +137,8 @@ def configured_environment(
         env["MAX_PIXELS"] = str(max_pixels)
     if watermark is not None:
         env["WATERMARK"] = watermark.to_json()
+    if cache_control is not None:
+        env["CACHE_CONTROL"] = cache_control
     return env
 
 
@@ -187,7 +196,23 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         memory_mb=memory_mb,
         encode_thread=uses_encode_thread(memory_mb),
         watermark=watermark,
+        cache_control=parse_cache_control(environ.get("CACHE_CONTROL")),
     )
+
+
+def parse_cache_control(raw: str | None) -> str:
+    """``CACHE_CONTROL``: the header value written on every variant (blank or unset for
+    :data:`DEFAULT_CACHE_CONTROL`); printable ASCII, at most 256 characters."""
+    value = (raw or "").strip()
+    if not value:
+        return DEFAULT_CACHE_CONTROL
+    if len(value) > MAX_CACHE_CONTROL_LENGTH or not all(" " <= char <= "~" for char in value):
+        raise ConfigError(
+            "CACHE_CONTROL",
+            f"CACHE_CONTROL must be printable ASCII of at most {MAX_CACHE_CONTROL_LENGTH} "
+            f"characters (a Cache-Control header value), got {raw!r}",
+        )
+    return value
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from botocore.exceptions import ClientError
 
 from function.errors import PermanentError
+from function.settings import DEFAULT_CACHE_CONTROL
 
 # The error codes meaning this object (or version) will never be readable, with the reason the
 # rejection gives. A HEAD response has no body, so its code is the bare HTTP status: only "404"
@@ -29,7 +30,6 @@ GONE_REASONS = {
     "NoSuchVersion": "source object version not found",
     "InvalidObjectState": "source object is archived: restore it before it can be read",
 }
-CACHE_CONTROL = "public, max-age=86400"
 # S3 caps all user metadata of an object at 2 KB; a longer encoded key is linked by its hash.
 MAX_METADATA_VALUE = 1024
 
@@ -51,10 +51,17 @@ def source_metadata(bucket: str, key: str, version_id: str | None) -> dict[str, 
 
 
 class Storage:
-    """Reads uploads and writes outputs through one boto3 S3 client."""
+    """Reads uploads and writes outputs through one boto3 S3 client; every output is written with
+    ``cache_control`` as its ``Cache-Control`` header."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, cache_control: str = DEFAULT_CACHE_CONTROL) -> None:
         self._client = client
+        self.cache_control = cache_control
+
+    @property
+    def client(self) -> Any:
+        """The boto3 S3 client (the local load test counts its requests)."""
+        return self._client
 
     def object_size(self, bucket: str, key: str, version_id: str | None) -> int:
         """Size in bytes of the object, from a HEAD request (nothing is downloaded)."""
@@ -77,7 +84,7 @@ class Storage:
             Key=key,
             Body=data,
             ContentType=content_type,
-            CacheControl=CACHE_CONTROL,
+            CacheControl=self.cache_control,
             Metadata=metadata,
         )
 

@@ -11,7 +11,7 @@ from pulumi_aws.s3 import (
     BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs as SseDefault,
 )
 
-from infra.iam_documents import tls_only_bucket_policy
+from infra.iam_documents import bucket_policy
 
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
 
@@ -25,14 +25,18 @@ class BucketSettings:
     noncurrent_version_days: int
     tags: dict[str, str]
     kms_key_arn: str | None = None
+    # A CloudFront distribution allowed to read objects through Origin Access Control.
+    reader_distribution_arn: pulumi.Input[str] | None = None
 
 
 class HardenedBucket(pulumi.ComponentResource):
     """An S3 bucket with versioning, default encryption (AES256, or SSE-KMS with a key), all
-    four public access blocks, ``BucketOwnerEnforced`` ownership, a deny-without-TLS policy and
-    lifecycle rules expiring noncurrent versions and aborting incomplete multipart uploads."""
+    four public access blocks, ``BucketOwnerEnforced`` ownership, a deny-without-TLS policy (which
+    also lets one CloudFront distribution read, when given) and lifecycle rules expiring
+    noncurrent versions and aborting incomplete multipart uploads."""
 
     bucket: aws.s3.Bucket
+    policy: aws.s3.BucketPolicy
     name: pulumi.Output[str]
     arn: pulumi.Output[str]
 
@@ -80,10 +84,12 @@ class HardenedBucket(pulumi.ComponentResource):
             rules=[_encryption_rule(settings.kms_key_arn)],
             opts=child,
         )
-        aws.s3.BucketPolicy(
+        self.policy = aws.s3.BucketPolicy(
             f"{name}-tls-only",
             bucket=bucket_id,
-            policy=self.bucket.arn.apply(lambda arn: json.dumps(tls_only_bucket_policy(arn))),
+            policy=pulumi.Output.all(self.bucket.arn, settings.reader_distribution_arn).apply(
+                lambda arns: json.dumps(bucket_policy(arns[0], arns[1]))
+            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access, ownership]),
         )
         aws.s3.BucketLifecycleConfiguration(

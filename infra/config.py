@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import pulumi
 
-from function.settings import DEFAULT_MEMORY_MB, configured_environment
+from function.settings import DEFAULT_MEMORY_MB, configured_environment, parse_cache_control
 from function.settings import ConfigError as FunctionConfigError
 from function.settings import Settings as FunctionSettings
 from function.settings import load_settings as load_function_settings
@@ -38,6 +38,15 @@ NONCURRENT_DAYS_RANGE = (1, 3650)
 RETRY_RANGE = (0, 2)
 EVENT_AGE_RANGE = (60, 21600)
 MAX_PREFIX_LENGTH = 1024
+INGEST_MODES: tuple[str, ...] = ("direct", "queue")
+# SQS event source mapping limits: batches over 10 need a batching window; maximumConcurrency
+# is 2 to 1000; an SQS queue keeps messages at most 14 days.
+QUEUE_BATCH_RANGE = (1, 10000)
+QUEUE_UNWINDOWED_BATCH = 10
+QUEUE_WINDOW_RANGE = (0, 300)
+QUEUE_CONCURRENCY_RANGE = (2, 1000)
+QUEUE_RECEIVE_RANGE = (1, 1000)
+QUEUE_AGE_ALARM_RANGE = (60, 14 * 24 * 3600)
 # The function's environment variable -> the stack key it comes from.
 FUNCTION_VARIABLE_KEYS = {
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "memorySize",
@@ -46,9 +55,17 @@ FUNCTION_VARIABLE_KEYS = {
     "VARIANTS": "variants",
     "KEEP_EXIF": "keepExif",
     "WATERMARK": "watermark",
+    "CACHE_CONTROL": "cacheControl",
 }
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 KMS_KEY_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
+# CloudFront only takes certificates from ACM in us-east-1.
+CERTIFICATE_ARN_PATTERN = re.compile(
+    r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[A-Za-z0-9-]+$"
+)
+DOMAIN_NAME_PATTERN = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+)
 
 
 class ConfigSource(Protocol):
@@ -88,6 +105,16 @@ class StackSettings:
     max_pixels: int | None = None
     keep_exif: bool = False
     watermark: Watermark | None = None
+    cache_control: str | None = None
+    cdn: bool = False
+    cdn_domain_name: str | None = None
+    cdn_certificate_arn: str | None = None
+    ingest: str = "direct"
+    queue_batch_size: int = 10
+    queue_batch_window_seconds: int = 0
+    queue_max_concurrency: int = 10
+    queue_max_receive_count: int = 5
+    queue_age_alarm_seconds: int = 3600
 
 
 class _Reader:
@@ -185,12 +212,61 @@ def load_settings(source: ConfigSource) -> StackSettings:
         max_pixels=_optional_positive(reader, "maxPixels"),
         keep_exif=reader.boolean("keepExif", defaults.keep_exif),
         watermark=_watermark(reader),
+        cache_control=_cache_control(reader),
+        cdn=reader.boolean("cdn", defaults.cdn),
+        cdn_domain_name=_matching(reader, "cdnDomainName", DOMAIN_NAME_PATTERN, "a domain name"),
+        cdn_certificate_arn=_matching(
+            reader,
+            "cdnCertificateArn",
+            CERTIFICATE_ARN_PATTERN,
+            "an ACM certificate ARN in us-east-1",
+        ),
+        ingest=reader.choice("ingest", defaults.ingest, INGEST_MODES),
+        queue_batch_size=reader.bounded(
+            "queueBatchSize", defaults.queue_batch_size, QUEUE_BATCH_RANGE
+        ),
+        queue_batch_window_seconds=reader.bounded(
+            "queueBatchWindowSeconds", defaults.queue_batch_window_seconds, QUEUE_WINDOW_RANGE
+        ),
+        queue_max_concurrency=reader.bounded(
+            "queueMaxConcurrency", defaults.queue_max_concurrency, QUEUE_CONCURRENCY_RANGE
+        ),
+        queue_max_receive_count=reader.bounded(
+            "queueMaxReceiveCount", defaults.queue_max_receive_count, QUEUE_RECEIVE_RANGE
+        ),
+        queue_age_alarm_seconds=reader.bounded(
+            "queueAgeAlarmSeconds", defaults.queue_age_alarm_seconds, QUEUE_AGE_ALARM_RANGE
+        ),
     )
+    _check_combinations(reader, settings)
     if not reader.problems:
         _check_function_accepts(reader, settings)
     if reader.problems:
         raise StackConfigError(reader.problems)
     return settings
+
+
+def _check_combinations(reader: _Reader, settings: StackSettings) -> None:
+    """Keys that are valid alone but not together."""
+    custom_domain = (settings.cdn_domain_name, settings.cdn_certificate_arn)
+    if any(custom_domain) and not all(custom_domain):
+        reader.problems.append(
+            "cdnDomainName and cdnCertificateArn: set both (a custom domain needs its certificate)"
+        )
+    if any(custom_domain) and not settings.cdn:
+        reader.problems.append("cdnDomainName and cdnCertificateArn need cdn = true")
+    window = settings.queue_batch_window_seconds
+    if settings.queue_batch_size > QUEUE_UNWINDOWED_BATCH and window < 1:
+        reader.problems.append(
+            f"queueBatchSize: {settings.queue_batch_size} is over {QUEUE_UNWINDOWED_BATCH}, "
+            "which SQS allows only with queueBatchWindowSeconds of 1 or more"
+        )
+    reserved = settings.reserved_concurrency
+    if settings.ingest == "queue" and reserved and reserved < settings.queue_max_concurrency:
+        reader.problems.append(
+            f"queueMaxConcurrency: {settings.queue_max_concurrency} is over reservedConcurrency "
+            f"{reserved}; the queue poller would be throttled: lower it or raise the reservation"
+        )
 
 
 def function_settings_for(settings: StackSettings) -> FunctionSettings:
@@ -202,6 +278,7 @@ def function_settings_for(settings: StackSettings) -> FunctionSettings:
         max_input_bytes=settings.max_input_bytes,
         max_pixels=settings.max_pixels,
         watermark=settings.watermark,
+        cache_control=settings.cache_control,
     )
     environ["PROCESSED_BUCKET"] = "processed-bucket-at-preview"
     environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(settings.memory_size)
@@ -295,6 +372,19 @@ def _matching(reader: _Reader, key: str, pattern: re.Pattern[str], allowed: str)
         reader.fail(key, value, allowed)
         return None
     return value.strip()
+
+
+def _cache_control(reader: _Reader) -> str | None:
+    value = reader.raw("cacheControl")
+    if value is None:
+        return None
+    try:
+        return parse_cache_control(str(value))
+    except FunctionConfigError:
+        reader.fail(
+            "cacheControl", value, "a Cache-Control value: printable ASCII, at most 256 characters"
+        )
+        return None
 
 
 def _variants(reader: _Reader) -> tuple[VariantSpec, ...]:

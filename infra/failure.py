@@ -1,4 +1,5 @@
-"""FailureCapture: where events the function could not process end up, and who hears of it.
+"""FailureCapture: where events the function could not process end up, and who hears of it
+(direct ingest; with queue ingest the dead-letter queue of :mod:`infra.ingest` takes its place).
 
 An event invoke config (retries, maximum event age) sending failed async events to an encrypted
 SQS queue kept 14 days, the role's permission to send there, CloudWatch alarms on function
@@ -15,11 +16,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from infra.alarms import email_topic, metric_alarm
 from infra.config import StackSettings
 from infra.iam_documents import failure_destination_policy
 
 RETENTION_SECONDS = 14 * 24 * 3600
-ALARM_PERIOD_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -74,62 +75,31 @@ class FailureCapture(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[send]),
         )
 
-        self.topic = None
-        actions: list[pulumi.Output[str]] = []
-        if settings.alarm_email:
-            self.topic = aws.sns.Topic(f"{name}-alarms", tags=args.tags, opts=child)
-            aws.sns.TopicSubscription(
-                f"{name}-alarms-email",
-                topic=self.topic.arn,
-                protocol="email",
-                endpoint=settings.alarm_email,
-                opts=child,
-            )
-            actions = [self.topic.arn]
-
-        def alarm_above_zero(
-            suffix: str,
-            *,
-            description: str,
-            namespace: str,
-            metric: str,
-            dimensions: dict,
-            statistic: str,
-        ) -> aws.cloudwatch.MetricAlarm:
-            """An alarm raised as soon as ``metric`` is above zero over one period."""
-            return aws.cloudwatch.MetricAlarm(
-                f"{name}-{suffix}",
-                alarm_description=description,
-                namespace=namespace,
-                metric_name=metric,
-                dimensions=dimensions,
-                statistic=statistic,
-                period=ALARM_PERIOD_SECONDS,
-                evaluation_periods=1,
-                threshold=0,
-                comparison_operator="GreaterThanThreshold",
-                treat_missing_data="notBreaching",
-                alarm_actions=actions,
-                ok_actions=actions,
-                tags=args.tags,
-                opts=child,
-            )
-
-        self.errors_alarm = alarm_above_zero(
-            "function-errors",
+        self.topic = email_topic(name, settings.alarm_email, args.tags, child)
+        actions = [self.topic.arn] if self.topic else []
+        self.errors_alarm = metric_alarm(
+            f"{name}-function-errors",
             description="The image processor function reported errors",
             namespace="AWS/Lambda",
             metric="Errors",
             dimensions={"FunctionName": args.function.name},
             statistic="Sum",
+            threshold=0,
+            actions=actions,
+            tags=args.tags,
+            opts=child,
         )
-        self.queue_alarm = alarm_above_zero(
-            "queued-failures",
+        self.queue_alarm = metric_alarm(
+            f"{name}-queued-failures",
             description="Failed image events are waiting in the failure queue",
             namespace="AWS/SQS",
             metric="ApproximateNumberOfMessagesVisible",
             dimensions={"QueueName": self.queue.name},
             statistic="Maximum",
+            threshold=0,
+            actions=actions,
+            tags=args.tags,
+            opts=child,
         )
         self.register_outputs(
             {

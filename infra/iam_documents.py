@@ -131,3 +131,78 @@ def tls_only_bucket_policy(bucket_arn: str) -> Document:
             }
         ],
     }
+
+
+def cloudfront_read_statement(bucket_arn: str, distribution_arn: str) -> dict[str, Any]:
+    """Lets one CloudFront distribution (signing through Origin Access Control) read objects;
+    ``AWS:SourceArn`` keeps every other distribution, of any account, out."""
+    return {
+        "Sid": "AllowCloudFrontDistributionRead",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudfront.amazonaws.com"},
+        "Action": "s3:GetObject",
+        "Resource": [objects_arn(bucket_arn)],
+        "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
+    }
+
+
+def bucket_policy(bucket_arn: str, distribution_arn: str | None = None) -> Document:
+    """The one policy of a bucket: TLS only, plus read by ``distribution_arn`` when given."""
+    document = tls_only_bucket_policy(bucket_arn)
+    if distribution_arn:
+        document["Statement"].append(cloudfront_read_statement(bucket_arn, distribution_arn))
+    return document
+
+
+def deny_insecure_queue_access(queue_arn: str) -> dict[str, Any]:
+    """Denies every request to the queue made without TLS."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "sqs:*",
+        "Resource": queue_arn,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def ingest_queue_policy(queue_arn: str, upload_bucket_arn: str, account_id: str) -> Document:
+    """The ingest queue's policy: only S3 notifications of the upload bucket in this account
+    may send to it, and only over TLS."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "AllowUploadBucketNotifications",
+                "Effect": "Allow",
+                "Principal": {"Service": "s3.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {
+                    "ArnEquals": {"aws:SourceArn": upload_bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                },
+            },
+            deny_insecure_queue_access(queue_arn),
+        ],
+    }
+
+
+def tls_only_queue_policy(queue_arn: str) -> Document:
+    """A queue policy denying every request made without TLS (and granting nothing)."""
+    return {"Version": VERSION, "Statement": [deny_insecure_queue_access(queue_arn)]}
+
+
+def queue_consumer_policy(queue_arn: str) -> Document:
+    """What Lambda's event source mapping needs of the function's role to poll the queue."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "ConsumeIngestQueue",
+                "Effect": "Allow",
+                "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                "Resource": [queue_arn],
+            }
+        ],
+    }

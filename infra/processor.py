@@ -1,7 +1,8 @@
 """ImageProcessor: the Lambda function that turns uploads into variants, and what it needs.
 
 Role and inline policy, Pillow layer, log group (created before the function), the function,
-the permission letting S3 invoke it, and the upload bucket's notification.
+and the upload bucket's notification: to the function (with the permission letting S3 invoke it)
+or, with queue ingest, to the ingest queue.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from function.settings import configured_environment
 from infra.bucket import HardenedBucket
 from infra.config import StackSettings
 from infra.iam_documents import lambda_assume_role_policy, processor_policy
+from infra.ingest import IngestQueue
 from infra.layer import PillowLayer
 from infra.packaging import HANDLER, function_archive
 from layer.build import RUNTIME
@@ -33,6 +35,8 @@ class ProcessorArgs:
     processed_bucket: HardenedBucket
     account_id: pulumi.Input[str]
     tags: dict[str, str]
+    # Queue ingest: S3 notifies this component's queue instead of the function.
+    ingest: IngestQueue | None = None
 
 
 def function_environment(settings: StackSettings) -> dict[str, str]:
@@ -43,6 +47,7 @@ def function_environment(settings: StackSettings) -> dict[str, str]:
         max_input_bytes=settings.max_input_bytes,
         max_pixels=settings.max_pixels,
         watermark=settings.watermark,
+        cache_control=settings.cache_control,
     )
 
 
@@ -62,7 +67,7 @@ class ImageProcessor(pulumi.ComponentResource):
     log_group: aws.cloudwatch.LogGroup
     layer: PillowLayer
     function: aws.lambda_.Function
-    permission: aws.lambda_.Permission
+    permission: aws.lambda_.Permission | None
     notification: aws.s3.BucketNotification
 
     def __init__(
@@ -134,28 +139,41 @@ class ImageProcessor(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, access]),
         )
-        self.permission = aws.lambda_.Permission(
-            f"{name}-s3-invoke",
-            action="lambda:InvokeFunction",
-            function=self.function.name,
-            principal="s3.amazonaws.com",
-            source_arn=args.upload_bucket.arn,
-            source_account=args.account_id,
-            opts=child,
-        )
-        self.notification = aws.s3.BucketNotification(
-            f"{name}-trigger",
-            bucket=args.upload_bucket.bucket.id,
-            lambda_functions=[
-                aws.s3.BucketNotificationLambdaFunctionArgs(
-                    lambda_function_arn=self.function.arn, events=[OBJECT_CREATED], **filters
-                )
-                for filters in notification_filters(
-                    settings.upload_prefix, settings.upload_suffixes
-                )
-            ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.permission]),
-        )
+        filters = notification_filters(settings.upload_prefix, settings.upload_suffixes)
+        if args.ingest is not None:
+            self.permission = None
+            self.notification = aws.s3.BucketNotification(
+                f"{name}-trigger",
+                bucket=args.upload_bucket.bucket.id,
+                queues=[
+                    aws.s3.BucketNotificationQueueArgs(
+                        queue_arn=args.ingest.queue.arn, events=[OBJECT_CREATED], **entry
+                    )
+                    for entry in filters
+                ],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[args.ingest.queue_policy]),
+            )
+        else:
+            self.permission = aws.lambda_.Permission(
+                f"{name}-s3-invoke",
+                action="lambda:InvokeFunction",
+                function=self.function.name,
+                principal="s3.amazonaws.com",
+                source_arn=args.upload_bucket.arn,
+                source_account=args.account_id,
+                opts=child,
+            )
+            self.notification = aws.s3.BucketNotification(
+                f"{name}-trigger",
+                bucket=args.upload_bucket.bucket.id,
+                lambda_functions=[
+                    aws.s3.BucketNotificationLambdaFunctionArgs(
+                        lambda_function_arn=self.function.arn, events=[OBJECT_CREATED], **entry
+                    )
+                    for entry in filters
+                ],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.permission]),
+            )
         self.register_outputs(
             {
                 "function_name": self.function.name,

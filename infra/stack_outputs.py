@@ -2,7 +2,7 @@
 
 Pure (no Pulumi import): ``__main__.py`` exports a :class:`StackOutputs` of Pulumi outputs, the
 local pipeline builds one of plain strings, and ``ops`` validates what it reads against
-:data:`STACK_OUTPUT_NAMES`.
+:data:`REQUIRED_OUTPUT_NAMES`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,12 @@ from dataclasses import dataclass, fields
 
 @dataclass(frozen=True)
 class StackOutputs[Value]:
-    """Every stack output, by its exported name."""
+    """Every stack output, by its exported name.
+
+    ``failure_queue_url`` is where events that failed every attempt wait: the async failure queue
+    with direct ingest, the dead-letter queue with queue ingest. ``ingest_queue_url`` (queue
+    ingest) and ``cdn_domain_name`` (``cdn`` on) are empty strings when off.
+    """
 
     upload_bucket_name: Value
     upload_bucket_arn: Value
@@ -23,6 +28,8 @@ class StackOutputs[Value]:
     function_role_arn: Value
     log_group_name: Value
     failure_queue_url: Value
+    ingest_queue_url: Value
+    cdn_domain_name: Value
 
     def items(self) -> list[tuple[str, Value]]:
         """``(name, value)`` for every output, in declaration order."""
@@ -30,3 +37,9 @@ class StackOutputs[Value]:
 
 
 STACK_OUTPUT_NAMES: tuple[str, ...] = tuple(field.name for field in fields(StackOutputs))
+# Outputs that are empty strings while their feature is off (and absent from older stacks).
+OPTIONAL_OUTPUT_NAMES: frozenset[str] = frozenset({"ingest_queue_url", "cdn_domain_name"})
+# What the operations tools need of every stack: present and non-empty.
+REQUIRED_OUTPUT_NAMES: tuple[str, ...] = tuple(
+    name for name in STACK_OUTPUT_NAMES if name not in OPTIONAL_OUTPUT_NAMES
+)

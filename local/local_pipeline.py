@@ -217,6 +217,7 @@ class LocalPipeline:
         self.deliveries: list[Delivery] = []
         self.failures: list[Delivery] = []
         self.client: Any = None
+        self.function_module: ModuleType | None = None
         self._handler: Any = None
         self._delivered: set[tuple[str, str | None]] = set()
         self._lock = threading.RLock()
@@ -242,6 +243,7 @@ class LocalPipeline:
             )
             stack.enter_context(patched_environ(env))
             module = stack.enter_context(cold_start())
+            self.function_module = module
             self._handler = module.lambda_handler
             self._stack = stack.pop_all()
         return self
@@ -254,6 +256,7 @@ class LocalPipeline:
     ) -> None:
         self._stack.close()
         self._handler = None
+        self.function_module = None
 
     def stack_outputs(self) -> dict[str, str]:
         """The stack outputs a deployed stack would give (``pulumi stack output --json``), naming
@@ -270,6 +273,8 @@ class LocalPipeline:
             function_role_arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}-role",
             log_group_name=f"/aws/lambda/{name}",
             failure_queue_url=f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{name}-failures",
+            ingest_queue_url="",
+            cdn_domain_name="",
         )
         return dict(outputs.items())
 
@@ -346,24 +351,25 @@ class LocalPipeline:
             if self._handler is None:
                 raise RuntimeError("LocalPipeline is not open: use it as a context manager")
             self._delivered.add((key, version_id))
-            event = object_created_event(
-                bucket=self.upload_bucket,
-                key=key,
-                size=size,
-                etag=etag,
-                version_id=version_id,
-                sequencer=self._sequencer.next(),
-                event_time=modified,
-                region=self.s3.region,
-                event_name=event_name_for(etag),
-                request_id=uuid.uuid4().hex[:16].upper(),
-            )
-            delivery = Delivery(key=key, version_id=version_id, event=event)
-            self._invoke_with_retries(delivery)
+        event = object_created_event(
+            bucket=self.upload_bucket,
+            key=key,
+            size=size,
+            etag=etag,
+            version_id=version_id,
+            sequencer=self._sequencer.next(),
+            event_time=modified,
+            region=self.s3.region,
+            event_name=event_name_for(etag),
+            request_id=uuid.uuid4().hex[:16].upper(),
+        )
+        delivery = Delivery(key=key, version_id=version_id, event=event)
+        self._invoke_with_retries(delivery)  # outside the lock: workers may deliver concurrently
+        with self._lock:
             self.deliveries.append(delivery)
             if not delivery.succeeded:
                 self.failures.append(delivery)
-            return delivery
+        return delivery
 
     def _invoke_with_retries(self, delivery: Delivery) -> None:
         started = time.perf_counter()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import logging
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -20,6 +21,7 @@ from moto.server import ThreadedMotoServer
 
 logger = logging.getLogger(__name__)
 
+WsgiApp = Callable[..., Any]
 LOOPBACK = "127.0.0.1"
 DEFAULT_REGION = "us-east-1"
 DUMMY_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
@@ -141,15 +143,22 @@ class LocalS3:
     ) -> None:
         self.stop()
 
-    def client(self, **config: Any) -> Any:
-        """A boto3 S3 client for this endpoint, with dummy credentials."""
+    def client(self, max_attempts: int = 2, **config: Any) -> Any:
+        """A boto3 S3 client for this endpoint, with dummy credentials (standard retries)."""
         return boto3.session.Session().client(
             "s3",
             endpoint_url=self.endpoint_url,
             region_name=self.region,
-            config=Config(retries={"max_attempts": 2, "mode": "standard"}, **config),
+            config=Config(retries={"max_attempts": max_attempts, "mode": "standard"}, **config),
             **DUMMY_CREDENTIALS,
         )
+
+    def wrap_application(self, middleware: Callable[[WsgiApp], WsgiApp]) -> None:
+        """Put WSGI ``middleware`` in front of the running endpoint (the load test answers a
+        share of requests with faults there)."""
+        if self._server is None or self._server._server is None:
+            raise RuntimeError("LocalS3 is not running")
+        self._server._server.app = middleware(self._server._server.app)
 
 
 def create_stack_buckets(s3: Any, names: BucketNames, region: str = DEFAULT_REGION) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra.stack_outputs import STACK_OUTPUT_NAMES
+from infra.stack_outputs import REQUIRED_OUTPUT_NAMES
 
 
 class StackOutputsError(Exception):
@@ -21,7 +21,7 @@ class StackOutputsError(Exception):
 
 
 def validate_outputs(
-    outputs: Any, required: tuple[str, ...] = STACK_OUTPUT_NAMES
+    outputs: Any, required: tuple[str, ...] = REQUIRED_OUTPUT_NAMES
 ) -> dict[str, str]:
     """Check ``outputs`` is an object holding every required key as a non-empty string."""
     if not isinstance(outputs, Mapping):

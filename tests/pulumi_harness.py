@@ -209,6 +209,18 @@ def mock_state(
         return arn, {"name": auto, "arn": arn}
     if typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
         return auto, {"name": auto, "arn": f"arn:aws:cloudwatch:{arn_prefix}:alarm:{auto}"}
+    if typ == "aws:cloudfront/distribution:Distribution":
+        distribution_id = f"E{_digest(name, 13).upper()}"
+        return distribution_id, {
+            "arn": f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{distribution_id}",
+            "domainName": f"d{_digest(name, 13)}.cloudfront.net",
+            "hostedZoneId": "Z2FDTNDATAQYW2",
+        }
+    if typ == "aws:cloudfront/originAccessControl:OriginAccessControl":
+        return f"E{_digest(name, 13).upper()}", {}
+    if typ == "aws:lambda/eventSourceMapping:EventSourceMapping":
+        mapping_uuid = f"{_digest(name, 8)}-0000-4000-8000-{_digest(name, 12)}"
+        return mapping_uuid, {"uuid": mapping_uuid}
     if typ == "aws:lambda/permission:Permission":
         statement = inputs.get("statementId") or f"terraform-{_digest(name, 20)}"
         return statement, {"statementId": statement}

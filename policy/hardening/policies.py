@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import (
@@ -16,10 +17,18 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from .rules import RESOURCE_RULES, STACK_RULES, ResourceRule, StackResource, StackRule
+from .rules import (
+    DISTRIBUTION_RULES,
+    RESOURCE_RULES,
+    STACK_RULES,
+    DistributionRule,
+    ResourceRule,
+    StackResource,
+    StackRule,
+)
 
 PACK_NAME = "image-pipeline-hardening"
-IDENTITY_PROPS = ("id", "bucket")
+IDENTITY_PROPS = ("id", "bucket", "origins")
 
 
 def _known(resource: PolicyResource, key: str) -> Any:
@@ -29,13 +38,32 @@ def _known(resource: PolicyResource, key: str) -> Any:
         return None
 
 
+def _plain(value: Any) -> Any:
+    """``value`` copied out of the policy proxy, with values unknown during preview as ``None``."""
+    if isinstance(value, Mapping):
+        return {key: _plain(_known_item(value, key)) for key in value}
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [_plain(_known_item(value, index)) for index in range(len(value))]
+    return value
+
+
+def _known_item(container: Any, key: Any) -> Any:
+    try:
+        return container[key]
+    except UnknownValueError:
+        return None
+
+
 def to_stack_resource(resource: PolicyResource) -> StackResource:
-    """The known identity properties and property dependencies of a stack resource.
+    """The known identity properties (and a distribution's origins) and property dependencies
+    of a stack resource.
 
     Values unknown during preview are left out; property dependencies are always known, so a
-    companion resource still finds its bucket.
+    companion resource still finds its bucket and an origin its access control.
     """
-    props = {key: value for key in IDENTITY_PROPS if (value := _known(resource, key)) is not None}
+    props = {
+        key: _plain(value) for key in IDENTITY_PROPS if (value := _known(resource, key)) is not None
+    }
     dependencies = {
         key: [dependency.urn for dependency in deps]
         for key, deps in (resource.property_dependencies or {}).items()
@@ -59,8 +87,8 @@ def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
     )
 
 
-def stack_policy(rule: StackRule) -> StackValidationPolicy:
-    """A policy reporting each bucket of the stack that lacks the rule's companion resource."""
+def stack_policy(rule: StackRule | DistributionRule) -> StackValidationPolicy:
+    """A policy reporting each resource of the stack that breaks the rule."""
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         resources = [to_stack_resource(resource) for resource in args.resources]
@@ -78,5 +106,5 @@ def stack_policy(rule: StackRule) -> StackValidationPolicy:
 def all_policies() -> list[Policy]:
     """Every policy of the pack: the resource rules, then the stack rules."""
     return [resource_policy(rule) for rule in RESOURCE_RULES] + [
-        stack_policy(rule) for rule in STACK_RULES
+        stack_policy(rule) for rule in (*STACK_RULES, *DISTRIBUTION_RULES)
     ]

@@ -65,6 +65,16 @@ RESOURCE_POLICY_TYPES = frozenset(
     }
 )
 FUNCTION_URL_TYPES = frozenset({"aws:lambda/functionUrl:FunctionUrl"})
+DISTRIBUTION_TYPES = frozenset({"aws:cloudfront/distribution:Distribution"})
+ORIGIN_ACCESS_CONTROL_TYPES = frozenset({"aws:cloudfront/originAccessControl:OriginAccessControl"})
+ORIGIN_ACCESS_IDENTITY_TYPES = frozenset(
+    {"aws:cloudfront/originAccessIdentity:OriginAccessIdentity"}
+)
+CLOUDFRONT_PRINCIPAL = "cloudfront.amazonaws.com"
+# An S3 origin's domain: <bucket>.s3.amazonaws.com, <bucket>.s3.<region>.amazonaws.com or the
+# legacy <bucket>.s3-<region>.amazonaws.com (a website endpoint is a custom origin, not S3's API).
+S3_ORIGIN_DOMAIN = re.compile(r"\.s3([.-][a-z0-9-]+)?\.amazonaws\.com(\.cn)?$")
+DISTRIBUTION_ARN = re.compile(r"^arn:aws[a-z-]*:cloudfront::\d{12}:distribution/[A-Z0-9]+$")
 
 SSE_ALGORITHMS = frozenset({"AES256", "aws:kms", "aws:kms:dsse"})
 PUBLIC_ACCESS_FLAGS = (
@@ -341,6 +351,35 @@ def check_trust_policy_not_public(props: Mapping[str, Any]) -> list[str]:
     return public_statements(props.get("assumeRolePolicy"), "trust policy")
 
 
+def check_cloudfront_reads_pinned(props: Mapping[str, Any]) -> list[str]:
+    """A bucket policy allowing the CloudFront service pins ``AWS:SourceArn`` to a distribution
+    of one account; without it any distribution, in any account, could read the bucket."""
+    document = _document(props.get("policy"))
+    if document is None:
+        return []
+    violations = []
+    for index, statement in enumerate(_as_list(document.get("Statement"))):
+        if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
+            continue
+        if CLOUDFRONT_PRINCIPAL not in _principal_values(statement.get("Principal")):
+            continue
+        pinned = [
+            value
+            for operator, pairs in (statement.get("Condition") or {}).items()
+            if str(operator).lower() in ("stringequals", "arnequals") and isinstance(pairs, Mapping)
+            for key, values in pairs.items()
+            if str(key).lower() == "aws:sourcearn"
+            for value in _as_list(values)
+        ]
+        if not pinned or not all(DISTRIBUTION_ARN.match(str(value)) for value in pinned):
+            label = statement.get("Sid") or index
+            violations.append(
+                f"bucket policy statement {label} lets CloudFront read without pinning "
+                "AWS:SourceArn to a distribution ARN (StringEquals)"
+            )
+    return violations
+
+
 def check_lambda_permission_not_public(props: Mapping[str, Any]) -> list[str]:
     """A Lambda permission for a wildcard principal names the source account, ARN or org."""
     principal = props.get("principal")
@@ -501,6 +540,12 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
         "Lambda function URLs require IAM authentication.",
     ),
     ResourceRule(
+        "s3-cloudfront-read-pinned-to-distribution",
+        BUCKET_POLICY_TYPES,
+        check_cloudfront_reads_pinned,
+        "Bucket policies let CloudFront read only for one distribution (AWS:SourceArn).",
+    ),
+    ResourceRule(
         "log-group-retention",
         LOG_GROUP_TYPES,
         check_log_group_retention,
@@ -571,6 +616,61 @@ class StackRule:
         return f"Every S3 bucket has a {self.what}."
 
 
+def _s3_origin(origin: Mapping[str, Any]) -> bool:
+    domain = origin.get("domainName")
+    return "s3OriginConfig" in origin or (
+        isinstance(domain, str) and bool(S3_ORIGIN_DOMAIN.search(domain))
+    )
+
+
+def distributions_without_oac(resources: Iterable[StackResource]) -> list[tuple[str, str]]:
+    """``(urn, message)`` for every S3 origin of a distribution not signed by an Origin Access
+    Control of the stack (``originAccessControlId`` set, or depending on one during preview), for
+    every legacy origin access identity in use, and for every OriginAccessIdentity resource."""
+    resources = list(resources)
+    controls = [r for r in resources if r.type in ORIGIN_ACCESS_CONTROL_TYPES]
+    control_urns = {r.urn for r in controls}
+    violations = [
+        (r.urn, "CloudFront origin access identity (legacy OAI): use Origin Access Control")
+        for r in resources
+        if r.type in ORIGIN_ACCESS_IDENTITY_TYPES
+    ]
+    for distribution in (r for r in resources if r.type in DISTRIBUTION_TYPES):
+        depends_on_control = bool(
+            control_urns & set(distribution.property_dependencies.get("origins", ()))
+        )
+        for origin in _as_list(distribution.props.get("origins")):
+            if not isinstance(origin, Mapping) or not _s3_origin(origin):
+                continue
+            name = origin.get("originId") or origin.get("domainName")
+            identity = (origin.get("s3OriginConfig") or {}).get("originAccessIdentity")
+            if identity:
+                violations.append(
+                    (
+                        distribution.urn,
+                        f"S3 origin {name} uses a legacy origin access identity: "
+                        "use Origin Access Control",
+                    )
+                )
+            elif not origin.get("originAccessControlId") and not depends_on_control:
+                violations.append(
+                    (distribution.urn, f"S3 origin {name} has no Origin Access Control")
+                )
+    return violations
+
+
+@dataclass(frozen=True)
+class DistributionRule:
+    """A rule over the stack's CloudFront distributions and their origin access."""
+
+    name: str
+    description: str
+
+    def check(self, resources: Iterable[StackResource]) -> list[tuple[str, str]]:
+        """``(urn, message)`` for every S3 origin without Origin Access Control."""
+        return distributions_without_oac(resources)
+
+
 STACK_RULES: tuple[StackRule, ...] = (
     StackRule("s3-bucket-has-encryption", ENCRYPTION_TYPES, "server-side encryption configuration"),
     StackRule("s3-bucket-has-versioning", VERSIONING_TYPES, "versioning configuration"),
@@ -579,6 +679,12 @@ STACK_RULES: tuple[StackRule, ...] = (
     ),
     StackRule("s3-bucket-has-tls-only-policy", BUCKET_POLICY_TYPES, "bucket policy (TLS-only)"),
     StackRule("s3-bucket-has-ownership-controls", OWNERSHIP_TYPES, "ownership controls"),
+)
+DISTRIBUTION_RULES: tuple[DistributionRule, ...] = (
+    DistributionRule(
+        "cloudfront-s3-origin-uses-oac",
+        "CloudFront reads S3 origins through Origin Access Control, never a legacy OAI.",
+    ),
 )
 
 
@@ -597,7 +703,7 @@ def check_stack(resources: Sequence[StackResource]) -> dict[str, list[tuple[str,
     for resource in resources:
         for name, messages in check_resource(resource.type, resource.props).items():
             found.setdefault(name, []).extend((resource.urn, message) for message in messages)
-    for rule in STACK_RULES:
+    for rule in (*STACK_RULES, *DISTRIBUTION_RULES):
         if violations := rule.check(resources):
             found[rule.name] = violations
     return found

@@ -114,8 +114,16 @@ def test_test_event_and_empty_records_are_ignored(s3, handler):
         "RequestId": "R",
         "HostId": "H",
     }
-    assert handler.lambda_handler(test_event, None) == {"processed": [], "rejected": []}
-    assert handler.lambda_handler({"Records": []}, None) == {"processed": [], "rejected": []}
+    assert handler.lambda_handler(test_event, None) == {
+        "processed": [],
+        "rejected": [],
+        "batchItemFailures": [],
+    }
+    assert handler.lambda_handler({"Records": []}, None) == {
+        "processed": [],
+        "rejected": [],
+        "batchItemFailures": [],
+    }
     assert processed_keys(s3) == []
 
 

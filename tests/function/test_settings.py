@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from function.settings import (
+    DEFAULT_CACHE_CONTROL,
     ConfigError,
+    configured_environment,
     default_max_input_bytes,
     default_max_pixels,
     load_settings,
@@ -54,3 +56,18 @@ def test_settings_errors_name_the_variable():
         load_settings({"PROCESSED_BUCKET": "b", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "160"})
     small = {"PROCESSED_BUCKET": "b", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "160", "MAX_PIXELS": "9"}
     assert load_settings(small).max_pixels == 9
+
+
+def test_cache_control_defaults_round_trips_and_is_validated():
+    assert load_settings({"PROCESSED_BUCKET": "b"}).cache_control == DEFAULT_CACHE_CONTROL
+    assert "immutable" not in DEFAULT_CACHE_CONTROL  # variant names are reused on overwrite
+    value = "public, max-age=31536000, immutable"
+    env = configured_environment(variants=DEFAULT_VARIANTS, keep_exif=False, cache_control=value)
+    assert env["CACHE_CONTROL"] == value
+    assert load_settings({"PROCESSED_BUCKET": "b", **env}).cache_control == value
+    unset = configured_environment(variants=DEFAULT_VARIANTS, keep_exif=False)
+    assert "CACHE_CONTROL" not in unset
+    for bad in ("max-age=1\r\nX-Injected: 1", "x" * 257, "caf\u00e9"):
+        with pytest.raises(ConfigError, match="CACHE_CONTROL") as raised:
+            load_settings({"PROCESSED_BUCKET": "b", "CACHE_CONTROL": bad})
+        assert raised.value.variable == "CACHE_CONTROL"

@@ -33,7 +33,18 @@ KEY_TO_FIELD = {
     "maxPixels": "max_pixels",
     "keepExif": "keep_exif",
     "watermark": "watermark",
+    "cacheControl": "cache_control",
+    "cdn": "cdn",
+    "cdnDomainName": "cdn_domain_name",
+    "cdnCertificateArn": "cdn_certificate_arn",
+    "ingest": "ingest",
+    "queueBatchSize": "queue_batch_size",
+    "queueBatchWindowSeconds": "queue_batch_window_seconds",
+    "queueMaxConcurrency": "queue_max_concurrency",
+    "queueMaxReceiveCount": "queue_max_receive_count",
+    "queueAgeAlarmSeconds": "queue_age_alarm_seconds",
 }
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
@@ -123,6 +134,15 @@ OVERRIDES = [
     ("maxInputBytes", "0", None),
     ("maxPixels", "40000000", 40_000_000),
     ("keepExif", "true", True),
+    ("cacheControl", "public, max-age=600", "public, max-age=600"),
+    ("cacheControl", "", None),
+    ("cdn", "true", True),
+    ("ingest", "queue", "queue"),
+    ("queueBatchSize", "1", 1),
+    ("queueBatchWindowSeconds", "300", 300),
+    ("queueMaxConcurrency", "1000", 1000),
+    ("queueMaxReceiveCount", "1", 1),
+    ("queueAgeAlarmSeconds", "60", 60),
 ]
 
 
@@ -167,6 +187,16 @@ BAD_VALUES = [
     ("maxInputBytes", "-5", "a positive integer, or 0"),
     ("maxPixels", "lots", "a positive integer, or 0"),
     ("keepExif", "1", "true or false"),
+    ("cacheControl", "max-age=1\r\nX: y", "a Cache-Control value: printable ASCII"),
+    ("cdn", "on", "true or false"),
+    ("cdnDomainName", "https://img.example.com", "a domain name"),
+    ("cdnCertificateArn", CERTIFICATE.replace("us-east-1", "eu-west-1"), "in us-east-1"),
+    ("ingest", "sqs", "one of direct, queue"),
+    ("queueBatchSize", "0", "an integer from 1 to 10000"),
+    ("queueBatchWindowSeconds", "301", "an integer from 0 to 300"),
+    ("queueMaxConcurrency", "1", "an integer from 2 to 1000"),
+    ("queueMaxReceiveCount", "0", "an integer from 1 to 1000"),
+    ("queueAgeAlarmSeconds", "59", "an integer from 60 to 1209600"),
 ]
 
 
@@ -266,3 +296,39 @@ def test_native_values_from_a_dict_are_accepted():
     assert settings.upload_suffixes == (".png",)
     with pytest.raises(StackConfigError, match="image-pipeline:memorySize = True"):
         load_settings({"memorySize": True})
+
+
+def test_custom_domain_needs_cdn_and_both_keys():
+    both = {"cdnDomainName": "img.example.com", "cdnCertificateArn": CERTIFICATE}
+    settings = load_settings({"cdn": "true", **both})
+    assert (settings.cdn_domain_name, settings.cdn_certificate_arn) == (
+        "img.example.com",
+        CERTIFICATE,
+    )
+    with pytest.raises(StackConfigError, match="need cdn = true"):
+        load_settings(both)
+    with pytest.raises(StackConfigError, match="set both"):
+        load_settings({"cdn": "true", "cdnDomainName": "img.example.com"})
+
+
+def test_queue_batches_over_ten_need_a_batching_window():
+    assert load_settings({"queueBatchSize": "100", "queueBatchWindowSeconds": "5"})
+    with pytest.raises(StackConfigError, match="queueBatchSize: 11 is over 10"):
+        load_settings({"queueBatchSize": "11"})
+
+
+def test_queue_concurrency_must_fit_the_reserved_concurrency():
+    queue = {"ingest": "queue", "queueMaxConcurrency": "20"}
+    with pytest.raises(
+        StackConfigError, match="queueMaxConcurrency: 20 is over reservedConcurrency"
+    ):
+        load_settings({**queue, "reservedConcurrency": "10"})
+    assert load_settings({**queue, "reservedConcurrency": "20"}).queue_max_concurrency == 20
+    assert load_settings({**queue, "reservedConcurrency": "0"}).reserved_concurrency == 0
+    assert load_settings({"queueMaxConcurrency": "20", "reservedConcurrency": "10"})
+
+
+def test_cache_control_reaches_the_function_settings():
+    settings = load_settings({"cacheControl": "public, max-age=600"})
+    assert function_settings_for(settings).cache_control == "public, max-age=600"
+    assert function_settings_for(StackSettings()).cache_control == "public, max-age=86400"

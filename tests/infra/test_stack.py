@@ -71,6 +71,8 @@ OUTPUT_NAMES = {
     "function_role_arn",
     "log_group_name",
     "failure_queue_url",
+    "ingest_queue_url",
+    "cdn_domain_name",
 }
 
 
@@ -370,6 +372,8 @@ def test_stack_outputs_are_exactly_the_published_names(stack):
         "function_role_arn": stack.one(ROLE).outputs["arn"],
         "log_group_name": f"/aws/lambda/{function.outputs['name']}",
         "failure_queue_url": stack.one(QUEUE).outputs["url"],
+        "ingest_queue_url": "",
+        "cdn_domain_name": "",
     }
 
 

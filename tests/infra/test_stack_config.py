@@ -174,6 +174,16 @@ BAD = [
     ("maxPixels", "1e6"),
     ("keepExif", "on"),
     ("watermark", '{"text": "x", "opacity": 2}'),
+    ("cacheControl", "caf\u00e9"),
+    ("cdn", "yes"),
+    ("cdnDomainName", "-bad-.example"),
+    ("cdnCertificateArn", "arn:aws:acm:eu-west-1:123456789012:certificate/x"),
+    ("ingest", "kinesis"),
+    ("queueBatchSize", "10001"),
+    ("queueBatchWindowSeconds", "-1"),
+    ("queueMaxConcurrency", "1001"),
+    ("queueMaxReceiveCount", "1001"),
+    ("queueAgeAlarmSeconds", "30"),
 ]
 
 

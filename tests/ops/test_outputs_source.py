@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from infra.stack_outputs import STACK_OUTPUT_NAMES
+from infra.stack_outputs import (
+    OPTIONAL_OUTPUT_NAMES,
+    REQUIRED_OUTPUT_NAMES,
+    STACK_OUTPUT_NAMES,
+)
 from ops import outputs_source as stack_outputs
 from ops.outputs_source import (
     StackOutputsError,
@@ -17,7 +21,7 @@ from ops.outputs_source import (
     validate_outputs,
 )
 
-OUTPUTS = {key: f"value-of-{key}" for key in STACK_OUTPUT_NAMES}
+OUTPUTS = {key: f"value-of-{key}" for key in REQUIRED_OUTPUT_NAMES}
 
 
 def fake_pulumi(tmp_path: Path, script: str) -> Path:
@@ -80,3 +84,9 @@ def test_region_from_arn():
     assert region_from_arn("arn:aws:lambda:eu-west-1:123456789012:function:f") == "eu-west-1"
     with pytest.raises(StackOutputsError):
         region_from_arn("arn:aws:s3:::bucket")
+
+
+def test_outputs_of_features_that_are_off_may_be_empty_or_absent():
+    assert set(REQUIRED_OUTPUT_NAMES) | OPTIONAL_OUTPUT_NAMES == set(STACK_OUTPUT_NAMES)
+    assert validate_outputs({**OUTPUTS, "cdn_domain_name": "", "ingest_queue_url": ""}) == OUTPUTS
+    assert validate_outputs(OUTPUTS) == OUTPUTS

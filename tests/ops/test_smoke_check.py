@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from function.variant_spec import DEFAULT_VARIANTS, VariantSpec, parse_variants
-from infra.stack_outputs import STACK_OUTPUT_NAMES
+from infra.stack_outputs import REQUIRED_OUTPUT_NAMES
 from ops.smoke_check import (
     PROBE_SIZE,
     VariantResult,
@@ -23,7 +23,7 @@ from ops.smoke_check import (
     smoke_key,
 )
 
-OUTPUTS = {key: f"value-of-{key}" for key in STACK_OUTPUT_NAMES}
+OUTPUTS = {key: f"value-of-{key}" for key in REQUIRED_OUTPUT_NAMES}
 
 
 def encode(size: tuple[int, int], fmt: str) -> bytes:

@@ -216,3 +216,57 @@ def test_a_bucket_without_versioning_violates(default_stack):
 def test_weakened_resources_violate(default_stack, type_token, change, policy):
     found = violations(weaken(default_stack, type_token, change))
     assert {name for name, _, _ in found} == {policy}
+
+
+@pytest.fixture(scope="module")
+def scale_stack() -> list[RecordedResource]:
+    return run_program({**project_defaults(), "cdn": "true", "ingest": "queue"}).resources
+
+
+def without_origin_access_control(props: dict) -> None:
+    for origin in props.get("origins", []):
+        origin.pop("originAccessControlId", None)
+
+
+def with_legacy_identity(props: dict) -> None:
+    for origin in props.get("origins", []):
+        origin["s3OriginConfig"] = {"originAccessIdentity": "origin-access-identity/cloudfront/E1"}
+
+
+def unpin_cloudfront_read(props: dict) -> None:
+    if isinstance(props.get("policy"), str) and "cloudfront" in props["policy"]:
+        document = json.loads(props["policy"])
+        document["Statement"][-1].pop("Condition")
+        props["policy"] = json.dumps(document)
+
+
+def test_cdn_and_queue_stack_violates_no_policy(scale_stack):
+    types = {r.type for r in scale_stack}
+    assert "aws:cloudfront/distribution:Distribution" in types
+    assert "aws:lambda/eventSourceMapping:EventSourceMapping" in types
+    assert violations(scale_stack) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "policy"),
+    [
+        (without_origin_access_control, "cloudfront-s3-origin-uses-oac"),
+        (with_legacy_identity, "cloudfront-s3-origin-uses-oac"),
+    ],
+)
+def test_distribution_without_oac_violates(scale_stack, change, policy):
+    weakened = weaken(scale_stack, "aws:cloudfront/distribution:Distribution", change)
+    assert {name for name, _, _ in violations(weakened)} == {policy}
+
+
+def test_cloudfront_read_without_source_arn_violates(scale_stack):
+    processed = next(i for i, r in enumerate(scale_stack) if r.name == "processed-tls-only")
+    weakened = list(scale_stack)
+    original = scale_stack[processed]
+    inputs, outputs = copy.deepcopy(original.inputs), copy.deepcopy(original.outputs)
+    unpin_cloudfront_read(inputs)
+    unpin_cloudfront_read(outputs)
+    weakened[processed] = dataclasses.replace(original, inputs=inputs, outputs=outputs)
+    assert {name for name, _, _ in violations(weakened)} == {
+        "s3-cloudfront-read-pinned-to-distribution"
+    }

@@ -483,7 +483,11 @@ def policy_named(name: str):
 def test_pack_has_one_mandatory_policy_per_rule():
     policies = all_policies()
     names = [p.name for p in policies]
-    assert len(names) == len(set(names)) == len(rules.RESOURCE_RULES) + len(rules.STACK_RULES)
+    assert (
+        len(names)
+        == len(set(names))
+        == len(rules.RESOURCE_RULES) + len(rules.STACK_RULES) + len(rules.DISTRIBUTION_RULES)
+    )
     assert all(p.enforcement_level == EnforcementLevel.MANDATORY for p in policies)
 
 
@@ -539,3 +543,111 @@ def test_stack_policy_matches_companions_by_dependency_when_names_are_unknown():
     assert reported == [
         ("S3 bucket urn:dev::uploads has no versioning configuration", "urn:dev::uploads")
     ]
+
+
+# --- CloudFront origins -----------------------------------------------------------------------
+
+DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
+OAC = "aws:cloudfront/originAccessControl:OriginAccessControl"
+OAI = "aws:cloudfront/originAccessIdentity:OriginAccessIdentity"
+DISTRIBUTION_ARN = "arn:aws:cloudfront::123456789012:distribution/E2QWRUHAPOMQZL"
+S3_DOMAIN = "pics.s3.eu-west-1.amazonaws.com"
+
+
+def distribution(origin: dict, deps: dict | None = None) -> rules.StackResource:
+    return rules.StackResource(DISTRIBUTION, "urn:cdn", {"origins": [origin]}, deps or {})
+
+
+@pytest.mark.parametrize(
+    ("origin", "deps", "ok"),
+    [
+        ({"originId": "o", "domainName": S3_DOMAIN, "originAccessControlId": "E1"}, {}, True),
+        ({"originId": "o", "domainName": S3_DOMAIN}, {"origins": ["urn:oac"]}, True),
+        ({"originId": "o", "domainName": "api.example.com", "customOriginConfig": {}}, {}, True),
+        ({"originId": "o", "domainName": S3_DOMAIN}, {}, False),
+        ({"originId": "o", "domainName": "pics.s3.amazonaws.com"}, {}, False),
+        (
+            {"originId": "o", "domainName": "x", "s3OriginConfig": {"originAccessIdentity": ""}},
+            {},
+            False,
+        ),
+        (
+            {
+                "originId": "o",
+                "domainName": S3_DOMAIN,
+                "s3OriginConfig": {"originAccessIdentity": "origin-access-identity/cloudfront/E1"},
+            },
+            {"origins": ["urn:oac"]},
+            False,
+        ),
+    ],
+)
+def test_s3_origins_need_origin_access_control_and_no_legacy_identity(origin, deps, ok):
+    control = rules.StackResource(OAC, "urn:oac", {"id": "E1"})
+    found = rules.check_stack([control, distribution(origin, deps)])
+    assert ("cloudfront-s3-origin-uses-oac" not in found) is ok, found
+    if not ok:
+        [(urn, message)] = found["cloudfront-s3-origin-uses-oac"]
+        assert urn == "urn:cdn" and "S3 origin o" in message
+
+
+def test_a_legacy_origin_access_identity_resource_violates():
+    found = rules.check_stack([rules.StackResource(OAI, "urn:oai", {})])
+    assert found["cloudfront-s3-origin-uses-oac"] == [
+        ("urn:oai", "CloudFront origin access identity (legacy OAI): use Origin Access Control")
+    ]
+
+
+def cloudfront_read(condition: dict | None) -> dict:
+    statement = {
+        "Sid": "Read",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudfront.amazonaws.com"},
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::pics/*",
+    }
+    if condition is not None:
+        statement["Condition"] = condition
+    return {"policy": json.dumps({"Version": "2012-10-17", "Statement": [statement]})}
+
+
+@pytest.mark.parametrize(
+    ("condition", "ok"),
+    [
+        ({"StringEquals": {"AWS:SourceArn": DISTRIBUTION_ARN}}, True),
+        ({"ArnEquals": {"aws:SourceArn": [DISTRIBUTION_ARN]}}, True),
+        (None, False),
+        ({"StringLike": {"AWS:SourceArn": "arn:aws:cloudfront::*:distribution/*"}}, False),
+        (
+            {"StringEquals": {"AWS:SourceArn": "arn:aws:cloudfront::123456789012:distribution/*"}},
+            False,
+        ),
+        ({"StringEquals": {"AWS:SourceAccount": "123456789012"}}, False),
+    ],
+)
+def test_cloudfront_read_must_name_one_distribution(condition, ok):
+    found = rules.check_resource("aws:s3/bucketPolicy:BucketPolicy", cloudfront_read(condition))
+    assert ("s3-cloudfront-read-pinned-to-distribution" not in found) is ok, found
+
+
+def test_distribution_origins_unknown_at_preview_are_read_through_the_proxy():
+    policy = policy_named("cloudfront-s3-origin-uses-oac")
+    origin = {
+        "originId": "o",
+        "domainName": S3_DOMAIN,
+        "originAccessControlId": UNKNOWN_STRING_VALUE,
+    }
+    reported: list[str] = []
+    resources = [
+        policy_resource(OAC, "urn:p::oac", {"id": UNKNOWN_STRING_VALUE}),
+        policy_resource(DISTRIBUTION, "urn:p::cdn", {"origins": [origin]}, {"origins": []}),
+    ]
+    policy.validate(StackValidationArgs(resources), lambda m, urn=None: reported.append(m))
+    assert reported == ["S3 origin o has no Origin Access Control"]
+    reported.clear()
+    oac = resources[0]
+    resources[1] = policy_resource(
+        DISTRIBUTION, "urn:p::cdn", {"origins": [origin]}, {"origins": [oac]}
+    )
+    policy.validate(StackValidationArgs(resources), lambda m, urn=None: reported.append(m))
+    assert reported == []
