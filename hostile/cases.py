@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import random
 import struct
+import tempfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,6 +73,14 @@ def noise(mode: str, size: tuple[int, int], seed: int = 7) -> Image.Image:
     return bands[0] if len(bands) == 1 else Image.merge(mode, bands)
 
 
+def noise_alpha(mode: str, size: tuple[int, int]) -> Image.Image:
+    """An image of ``mode`` (``LA`` or ``RGBA``) whose colour is a smooth gradient and whose
+    alpha is noise: the costliest alpha to encode that still compresses under the input limit."""
+    gradient = Image.linear_gradient("L").resize(size)
+    colour = [gradient] * (len(mode) - 1)
+    return Image.merge(mode, [*colour, noise("L", size)])
+
+
 def la_tiff(size: tuple[int, int], orientation: int = 1) -> bytes:
     """A greyscale TIFF with *associated* alpha (Pillow mode ``La``): an ``LA`` noise TIFF whose
     ExtraSamples tag (338) is patched from 2 (unassociated) to 1 (associated)."""
@@ -103,11 +112,9 @@ def padded_png(image: Image.Image, total_bytes: int) -> bytes:
 
 
 def progressive_grey_jpeg(size: tuple[int, int], repeats: int) -> bytes:
-    """A greyscale progressive JPEG whose last AC scan (header, tables and data) is repeated
-    ``repeats`` more times before EOI."""
-    buffer = io.BytesIO()
-    noise("L", size).save(buffer, "JPEG", progressive=True, quality=90)
-    data = buffer.getvalue()
+    """A smooth greyscale progressive JPEG whose last AC scan (a refinement scan of a few bytes:
+    its header, table and data) is repeated ``repeats`` more times before EOI."""
+    data = encoded(Image.linear_gradient("L").resize(size), "JPEG", progressive=True)
     last_scan = data.rfind(b"\xff\xda")
     start = data.rfind(b"\xff\xc4", 0, last_scan)  # its Huffman table goes with it
     start = last_scan if start < 0 else start
@@ -176,10 +183,21 @@ def strip_bomb_tiff(size: tuple[int, int], strips: int) -> bytes:
 
 
 def encoded(image: Image.Image, image_format: str, **options: object) -> bytes:
-    """``image`` encoded in ``image_format``."""
-    buffer = io.BytesIO()
-    image.save(buffer, image_format, **options)
-    return buffer.getvalue()
+    """``image`` encoded in ``image_format`` (through a real file: Pillow's in-memory buffer for
+    a progressive JPEG is too small for noise)."""
+    with tempfile.TemporaryFile() as file:
+        image.save(file, image_format, **options)
+        file.seek(0)
+        return file.read()
+
+
+def dense_progressive_jpeg(size: tuple[int, int]) -> bytes:
+    """An RGB progressive 4:4:4 JPEG at quality 95 of 64-level noise (the densest Pillow's
+    progressive encoder can write: its buffer holds 2 bytes per pixel), orientation 6."""
+    image = noise("RGB", size).point(lambda value: value // 4)
+    return encoded(
+        image, "JPEG", quality=95, subsampling=0, progressive=True, exif=orientation_exif(6)
+    )
 
 
 def orientation_exif(orientation: int) -> bytes:
@@ -209,10 +227,10 @@ CASES: tuple[Case, ...] = (
     Case(
         "rgba-png-private-chunks",
         "rgba-chunks.png",
-        lambda limits: padded_png(noise("RGBA", limits.alpha_size), limits.max_input_bytes),
+        lambda limits: padded_png(noise_alpha("RGBA", limits.alpha_size), limits.max_input_bytes),
         "rejected",
         "segments",
-        "RGBA noise at the alpha limit, padded with empty private chunks to MAX_INPUT_BYTES",
+        "RGBA noise-alpha at the alpha limit, padded with empty private chunks to MAX_INPUT_BYTES",
     ),
     Case(
         "rgb-png-private-chunks",
@@ -273,14 +291,7 @@ CASES: tuple[Case, ...] = (
     Case(
         "rgb-jpeg-31mp-worst",
         "rgb-444.jpg",
-        lambda limits: encoded(
-            noise("RGB", limits.full_size),
-            "JPEG",
-            quality=95,
-            subsampling=0,
-            progressive=True,
-            exif=orientation_exif(6),
-        ),
+        lambda limits: dense_progressive_jpeg(limits.full_size),
         "processed",
         description="RGB noise progressive 4:4:4 JPEG at the opaque limit, orientation 6",
     ),
@@ -288,10 +299,10 @@ CASES: tuple[Case, ...] = (
         "rgba-png-alpha-worst",
         "rgba-worst.png",
         lambda limits: encoded(
-            noise("RGBA", limits.alpha_size), "PNG", compress_level=1, exif=orientation_exif(6)
+            noise_alpha("RGBA", limits.alpha_size), "PNG", exif=orientation_exif(6)
         ),
         "processed",
-        description="RGBA noise PNG at the alpha limit, orientation 6",
+        description="RGBA noise-alpha PNG at the alpha limit, orientation 6",
     ),
     Case(
         "la-tiff-alpha-worst",
