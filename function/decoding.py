@@ -1,9 +1,11 @@
 """Decode an upload with an allowlist of Pillow decoders and hard limits.
 
 Only the plugins for the allowed formats are imported and ``Image.open`` is restricted to them, so
-a file in any other format is rejected without another plugin ever parsing it. The pixel count is
-checked from the header before any pixel is decoded, and Pillow's decompression-bomb warnings are
-errors.
+a file in any other format is rejected without another plugin ever parsing it. The container's
+structure is walked (:mod:`structure`) and judged (:mod:`budget`) before Pillow parses it; the
+pixel count, transparency and estimated CPU are checked from the header before any pixel is
+decoded; the decode itself runs behind a guard (:mod:`decode_guard`) on CPU and memory; and
+Pillow's decompression-bomb warnings are errors.
 """
 
 from __future__ import annotations
@@ -26,8 +28,11 @@ from PIL import (
     WebPImagePlugin,
 )
 
+from function.budget import MAX_SEGMENTS, ResourceBudget, structure_problem
+from function.decode_guard import READ_BLOCK, GuardedStream
 from function.errors import PermanentError
 from function.heif import register_heif_opener
+from function.structure import Structure, walk
 
 # Imported for their side effect: each registers its decoder with Image.OPEN.
 _PLUGINS = (
@@ -51,6 +56,12 @@ ALLOWED_FORMATS: tuple[str, ...] = tuple(
 ANIMATED_FORMATS: tuple[str, ...] = ("GIF", "WEBP", "PNG")
 ORIENTATION_TAG = 0x0112
 SWAPS_AXES = frozenset({5, 6, 7, 8})
+# Band names that carry opacity: ``A`` (unassociated alpha) and ``a`` (associated, as in
+# Pillow's ``La``, ``RGBa`` and ``PA`` from TIFF's ExtraSamples).
+ALPHA_BANDS = frozenset({"A", "a"})
+# Pillow keeps decompressed text chunks (zTXt, iTXt) up to this much per image; its default is
+# 64 MiB, above the metadata the budget allows.
+PngImagePlugin.MAX_TEXT_MEMORY = 16 * 1024 * 1024
 
 # The wanted (upright) size for a source of the given upright size, or None for full size.
 DraftPlanner = Callable[[tuple[int, int]], tuple[int, int] | None]
@@ -77,6 +88,7 @@ def decode(
     *,
     max_alpha_pixels: int | None = None,
     max_frame_pixels: int | None = None,
+    budget: ResourceBudget | None = None,
 ) -> DecodedImage:
     """Decode ``data`` (first frame only) and apply its EXIF orientation to the pixels.
 
@@ -85,15 +97,29 @@ def decode(
     that is not an allowed, intact image within ``max_pixels``, or within ``max_alpha_pixels``
     (default: ``max_pixels``) for a source with transparency, which needs more memory per pixel,
     and for an animation within ``max_frame_pixels`` frames x pixels (when given: only when every
-    frame will be rendered).
+    frame will be rendered); and anything whose structure is out of bounds, or (with ``budget``)
+    that would exceed its CPU budget, estimated or measured while decoding, or its memory budget
+    while decoding.
     """
     if not data:
         raise InvalidImageError("empty object")
+    structure = walk(data, MAX_SEGMENTS)
+    problem = structure_problem(structure) if structure is not None else None
+    if problem:
+        raise InvalidImageError(problem)
     with _pillow_pixel_limit(max_pixels), warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             alpha_limit = max_pixels if max_alpha_pixels is None else max_alpha_pixels
-            return _decode(data, max_pixels, alpha_limit, max_frame_pixels, planner)
+            return _decode(
+                data,
+                max_pixels,
+                alpha_limit,
+                planner,
+                max_frame_pixels=max_frame_pixels,
+                budget=budget,
+                structure=structure,
+            )
         except InvalidImageError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -120,8 +146,9 @@ def frame_count(image: Image.Image) -> int:
 
 
 def has_transparency(image: Image.Image) -> bool:
-    """Whether the opened (not yet loaded) image has an alpha channel or a transparent colour."""
-    return "A" in image.getbands() or "transparency" in image.info
+    """Whether the opened (not yet loaded) image has an alpha channel (associated or not) or a
+    transparent colour."""
+    return not ALPHA_BANDS.isdisjoint(image.getbands()) or "transparency" in image.info
 
 
 @contextmanager
@@ -139,10 +166,20 @@ def _decode(
     data: bytes,
     max_pixels: int,
     max_alpha_pixels: int,
-    max_frame_pixels: int | None,
     planner: DraftPlanner | None,
+    *,
+    max_frame_pixels: int | None,
+    budget: ResourceBudget | None,
+    structure: Structure | None,
 ) -> DecodedImage:
-    image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+    stream: io.BytesIO = io.BytesIO(data)
+    if budget is not None:
+        # A backstop for what the model cannot see: parsing and decoding together may not use
+        # more than the whole CPU budget, nor take the process past its memory budget.
+        stream = GuardedStream(
+            data, cpu_seconds=budget.cpu_seconds, memory_bytes=budget.memory_bytes
+        )
+    image = Image.open(stream, formats=ALLOWED_FORMATS)
     width, height = image.size
     if width < 1 or height < 1:
         raise InvalidImageError(f"image has no pixels: {width}x{height}")
@@ -151,7 +188,8 @@ def _decode(
             f"image too large: {width}x{height} = {width * height} pixels "
             f"exceeds MAX_PIXELS={max_pixels}"
         )
-    if width * height > max_alpha_pixels and has_transparency(image):
+    alpha = has_transparency(image)
+    if width * height > max_alpha_pixels and alpha:
         raise InvalidImageError(
             f"image too large: {width}x{height} = {width * height} pixels with transparency "
             f"exceeds {max_alpha_pixels} (MAX_PIXELS={max_pixels} scaled for the memory alpha "
@@ -164,6 +202,11 @@ def _decode(
             f"{frames * width * height} frame pixels exceeds the budget of {max_frame_pixels} "
             "(MAX_PIXELS scaled for the memory every frame needs)"
         )
+    if budget is not None:
+        problem = budget.cost_problem(width * height, structure, alpha=alpha)
+        if problem:
+            raise InvalidImageError(problem)
+        image.decodermaxblock = READ_BLOCK
     image_format = image.format or "UNKNOWN"
     orientation = image.getexif().get(ORIENTATION_TAG, 1)
     swapped = orientation in SWAPS_AXES

@@ -174,6 +174,7 @@ def process_upload(
         draft_planner(variants),
         max_alpha_pixels=settings.max_alpha_pixels,
         max_frame_pixels=settings.max_frame_pixels if any(map(animates, variants)) else None,
+        budget=settings.budget,
     )
     try:
         finish = watermark_finisher(settings.watermark)

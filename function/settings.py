@@ -9,22 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from function.budget import (
+    ALPHA_BYTES_PER_PIXEL,
+    BYTES_PER_PIXEL,
+    MB_PER_VCPU,
+    MEBIBYTE,
+    ResourceBudget,
+)
 from function.variant_spec import VariantSpec, parse_variants, variants_to_json
 from function.watermark import Watermark, check_variants, parse_watermark
 
 DEFAULT_MEMORY_MB = 1024
-# Resident memory of the runtime, Python, boto3 and Pillow before any image is touched (measured
-# ~60 MB locally after importing the handler; the Lambda runtime adds its own), with room to spare.
-BASELINE_MB = 128
-# Peak memory per source pixel above that baseline while rendering the default variants, measured
-# on 20 MP sources: 25 B/px for an RGBA PNG (WebP's lossless alpha encoder dominates), 11 for a
-# CMYK JPEG, 10 for an RGB JPEG; 28 leaves a margin of a tenth over the worst case. With the PNG
-# thread (two vCPUs and more) the PNG's buffer overlaps the other encodes: 26.5, 12 and 11.
-BYTES_PER_PIXEL = 28
-# Sources with transparency peak higher: measured on 9 MP sources whose alpha (or every channel)
-# is noise, 34 B/px single-threaded and 41.5 with the PNG thread (RGBA and LA alike); 46 leaves a
-# tenth over that. Such sources are held to MAX_PIXELS scaled by BYTES_PER_PIXEL / this.
-ALPHA_BYTES_PER_PIXEL = 46
 # An animated source's WebP holds every frame until the encoder assembles them: measured with
 # `python -m bench.animation_memory` (GIFs of 6-48 million frame pixels, WebP method 0), 3.8-5.0 B
 # per frame pixel above the baseline; 6 leaves a margin of a fifth. Animations are held to
@@ -33,14 +28,13 @@ ALPHA_BYTES_PER_PIXEL = 46
 # 12 s on one vCPU (21 s at 1024 MB's 0.58 vCPU), inside the default 60 s timeout.
 ANIMATION_BYTES_PER_FRAME_PIXEL = 6
 ANIMATION_FRAME_PIXEL_CAP = 40_000_000
+# The stack's default timeout; Lambda sets no variable for it, so the stack sets TIMEOUT_SECONDS.
+DEFAULT_TIMEOUT_SECONDS = 60
 # The downloaded object is held in memory; a sixteenth of the function's memory keeps it small
 # next to the decoded pixels (64 MiB at 1024 MB).
 INPUT_FRACTION = 16
 # Below this a default MAX_PIXELS would reject ordinary photos: the memory is too small.
 MIN_DEFAULT_PIXELS = 1_000_000
-MEBIBYTE = 1024 * 1024
-# Lambda allocates CPU in proportion to memory: 1769 MB is one vCPU (10240 MB, the most, is six).
-MB_PER_VCPU = 1769
 # A second encode thread pays with two vCPUs and only costs memory with one (`make bench`).
 ENCODE_THREAD_MIN_VCPUS = 2
 # The Cache-Control header of every variant. Variant keys are derived from the source key, so
@@ -74,6 +68,7 @@ class Settings:
     keep_exif: bool
     memory_mb: int
     encode_thread: bool
+    budget: ResourceBudget
     watermark: Watermark | None = None
     cache_control: str = DEFAULT_CACHE_CONTROL
 
@@ -83,16 +78,19 @@ def default_max_input_bytes(memory_mb: int) -> int:
     return memory_mb * MEBIBYTE // INPUT_FRACTION
 
 
-def default_max_pixels(memory_mb: int, max_input_bytes: int) -> int:
-    """Default ``MAX_PIXELS``: the memory left after the baseline and the downloaded object, at
-    the measured worst case per pixel (31.2 MP at 1024 MB, 100.8 MP at 3008 MB)."""
-    available = memory_mb * MEBIBYTE - BASELINE_MB * MEBIBYTE - max_input_bytes
-    return max(0, available) // BYTES_PER_PIXEL
+def default_max_pixels(
+    memory_mb: int, max_input_bytes: int, timeout_s: int = DEFAULT_TIMEOUT_SECONDS
+) -> int:
+    """Default ``MAX_PIXELS``: the most opaque source pixels the resource budget admits (the
+    memory left under 90% after the baseline and the download at the measured worst case per
+    pixel, unless the CPU budget is smaller): 33.3 MP at 1024 MB, 107.9 MP at 3008 MB."""
+    budget = ResourceBudget(memory_mb, timeout_s)
+    return budget.max_pixels(max_input_bytes, alpha=False)
 
 
 def alpha_pixel_limit(max_pixels: int) -> int:
-    """The pixel limit for a source with transparency: ``max_pixels`` scaled by the memory per
-    pixel of an opaque source over that of one with alpha (20.3 MP at 1024 MB by default)."""
+    """The pixel limit for a source with transparency under an explicit ``MAX_PIXELS``: scaled by
+    the memory per pixel of an opaque source over that of one with alpha."""
     return max_pixels * BYTES_PER_PIXEL // ALPHA_BYTES_PER_PIXEL
 
 
@@ -123,13 +121,16 @@ def configured_environment(
     max_pixels: int | None = None,
     watermark: Watermark | None = None,
     cache_control: str | None = None,
+    timeout_s: int = DEFAULT_TIMEOUT_SECONDS,
 ) -> dict[str, str]:
     """The environment variables the stack sets from its configuration (``PROCESSED_BUCKET``
-    and Lambda's own variables come from the deployment); unset values keep their defaults, and
-    ``WATERMARK`` is set only with a watermark."""
+    and Lambda's own variables come from the deployment; the timeout is not one of them, so it
+    travels as ``TIMEOUT_SECONDS``); unset values keep their defaults, and ``WATERMARK`` is set
+    only with a watermark."""
     env = {
         "VARIANTS": variants_to_json(variants),
         "KEEP_EXIF": "true" if keep_exif else "false",
+        "TIMEOUT_SECONDS": str(timeout_s),
     }
     if max_input_bytes is not None:
         env["MAX_INPUT_BYTES"] = str(max_input_bytes)
@@ -142,17 +143,18 @@ def configured_environment(
     return env
 
 
-def smallest_memory_mb(max_input_bytes: int | None = None) -> int:
-    """The least memory size (MB) whose default ``MAX_PIXELS`` admits ordinary photos
-    (:data:`MIN_DEFAULT_PIXELS`); a smaller function fails at every cold start."""
-    memory_mb = BASELINE_MB
-    while True:
+def smallest_memory_mb(
+    max_input_bytes: int | None = None, timeout_s: int = DEFAULT_TIMEOUT_SECONDS
+) -> int | None:
+    """The least memory size (MB, up to Lambda's 10240) whose default ``MAX_PIXELS`` admits
+    ordinary photos (:data:`MIN_DEFAULT_PIXELS`) within ``timeout_s``; ``None`` if none does."""
+    for memory_mb in range(128, 10241):
         input_bytes = (
             default_max_input_bytes(memory_mb) if max_input_bytes is None else max_input_bytes
         )
-        if default_max_pixels(memory_mb, input_bytes) >= MIN_DEFAULT_PIXELS:
+        if default_max_pixels(memory_mb, input_bytes, timeout_s) >= MIN_DEFAULT_PIXELS:
             return memory_mb
-        memory_mb += 1
+    return None
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -173,28 +175,29 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     except ValueError as exc:
         raise ConfigError("WATERMARK", f"WATERMARK: {exc}") from exc
     memory_mb = _positive_int(environ, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", DEFAULT_MEMORY_MB)
+    timeout_s = _positive_int(environ, "TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)
+    budget = ResourceBudget(memory_mb, timeout_s)
     environ_input_bytes = _positive_int(environ, "MAX_INPUT_BYTES", 0) or None
     max_input_bytes = environ_input_bytes or default_max_input_bytes(memory_mb)
     max_pixels = _positive_int(environ, "MAX_PIXELS", 0)
-    if not max_pixels:
-        max_pixels = default_max_pixels(memory_mb, max_input_bytes)
+    if max_pixels:
+        max_alpha_pixels = alpha_pixel_limit(max_pixels)
+    else:
+        max_pixels = budget.max_pixels(max_input_bytes, alpha=False)
+        max_alpha_pixels = budget.max_pixels(max_input_bytes, alpha=True)
         if max_pixels < MIN_DEFAULT_PIXELS:
-            raise ConfigError(
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-                f"AWS_LAMBDA_FUNCTION_MEMORY_SIZE={memory_mb} leaves room for only {max_pixels} "
-                f"pixels per image: give the function at least "
-                f"{smallest_memory_mb(environ_input_bytes)} MB or set MAX_PIXELS",
-            )
+            raise _too_small(memory_mb, timeout_s, max_pixels, environ_input_bytes)
     return Settings(
         processed_bucket=bucket,
         variants=variants,
         max_input_bytes=max_input_bytes,
         max_pixels=max_pixels,
-        max_alpha_pixels=alpha_pixel_limit(max_pixels),
+        max_alpha_pixels=max_alpha_pixels,
         max_frame_pixels=animation_pixel_limit(max_pixels),
         keep_exif=_boolean(environ, "KEEP_EXIF"),
         memory_mb=memory_mb,
         encode_thread=uses_encode_thread(memory_mb),
+        budget=budget,
         watermark=watermark,
         cache_control=parse_cache_control(environ.get("CACHE_CONTROL")),
     )
@@ -213,6 +216,29 @@ def parse_cache_control(raw: str | None) -> str:
             f"characters (a Cache-Control header value), got {raw!r}",
         )
     return value
+
+
+def _too_small(
+    memory_mb: int, timeout_s: int, max_pixels: int, max_input_bytes: int | None
+) -> ConfigError:
+    """The error for a memory size or timeout whose budget admits no ordinary photo, naming
+    whichever of the two binds."""
+    budget = ResourceBudget(memory_mb, timeout_s)
+    input_bytes = max_input_bytes or default_max_input_bytes(memory_mb)
+    memory_pixels = ResourceBudget(memory_mb, 10**6).max_pixels(input_bytes, alpha=False)
+    if memory_pixels >= MIN_DEFAULT_PIXELS:
+        return ConfigError(
+            "TIMEOUT_SECONDS",
+            f"TIMEOUT_SECONDS={timeout_s} at {memory_mb} MB gives a CPU budget of "
+            f"{budget.describe_cpu()}, room for only {max_pixels} pixels per image: "
+            "raise the timeout or the memory size, or set MAX_PIXELS",
+        )
+    smallest = smallest_memory_mb(max_input_bytes, timeout_s)
+    return ConfigError(
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        f"AWS_LAMBDA_FUNCTION_MEMORY_SIZE={memory_mb} leaves room for only {max_pixels} "
+        f"pixels per image: give the function at least {smallest} MB or set MAX_PIXELS",
+    )
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:

@@ -42,17 +42,22 @@ TIFF_STRIP_OFFSETS, TIFF_TILE_WIDTH, TIFF_TILE_LENGTH, TIFF_TILE_OFFSETS = 273, 
 
 @dataclass(frozen=True)
 class Structure:
-    """What a walk found. ``segments`` and ``metadata_bytes`` count what the decoder keeps as
-    Python objects; ``junk_bytes`` what it skips byte by byte; ``scans`` the JPEG scans;
-    ``entropy_bytes`` against ``min_entropy_bytes`` the data a JPEG carries against the least its
-    frame needs; ``tag_values`` the values a TIFF's first directory lists; ``data_units`` the strips or tiles a TIFF lists against ``max_data_units`` its
-    geometry allows; ``coding`` names a JPEG's coding (``arithmetic``...)."""
+    """What a walk found.
+
+    ``segments`` and ``metadata_bytes`` count what the decoder keeps as Python objects,
+    ``junk_bytes`` what it steps over byte by byte; ``scans`` counts JPEG scans and ``blocks``
+    the 8x8 blocks each one covers; ``entropy_bytes`` is the data a JPEG carries against
+    ``min_entropy_bytes``, the least its declared frame needs; ``tag_values`` counts the values
+    of a TIFF's first directory and ``data_units`` the strips or tiles it lists against
+    ``max_data_units``, as many as its geometry has; ``coding`` names a JPEG's coding.
+    """
 
     container: str
     segments: int = 0
     metadata_bytes: int = 0
     junk_bytes: int = 0
     scans: int = 0
+    blocks: int = 0
     entropy_bytes: int = 0
     min_entropy_bytes: int = 0
     tag_values: int = 0
@@ -88,8 +93,10 @@ def _walk_jpeg(data: bytes, segment_cap: int) -> Structure:
             junk += found - pos  # Pillow steps over junk between markers byte by byte
             pos = found
             continue
+        fill = pos
         while pos < size and data[pos] == 0xFF:
-            pos += 1  # fill bytes
+            pos += 1
+        junk += pos - fill - 1  # fill bytes before a marker: Pillow reads them one by one too
         if pos >= size:
             break
         marker = data[pos]
@@ -112,15 +119,16 @@ def _walk_jpeg(data: bytes, segment_cap: int) -> Structure:
             scans += 1
             scan_bytes, pos = _jpeg_entropy(data, pos)
             entropy += scan_bytes
-    coding, least = "", 0
+    coding, blocks, least = "", 0, 0
     if frame is not None:
-        coding, least = _jpeg_least_entropy(*frame)
+        coding, blocks, least = _jpeg_least_entropy(*frame)
     return Structure(
         "JPEG",
         segments=segments,
         metadata_bytes=metadata,
         junk_bytes=junk,
         scans=scans,
+        blocks=blocks,
         entropy_bytes=entropy,
         min_entropy_bytes=least,
         coding=coding,
@@ -157,27 +165,28 @@ def _jpeg_entropy(data: bytes, pos: int) -> tuple[int, int]:
 
 def _jpeg_least_entropy(
     marker: int, width: int, height: int, sampling: list[tuple[int, int]]
-) -> tuple[str, int]:
-    """The frame's coding and the fewest entropy-coded bytes its declared size needs."""
-    if marker in JPEG_ARITHMETIC:
-        return "arithmetic", 0
-    if marker in JPEG_HIERARCHICAL:
-        return "hierarchical", 0
+) -> tuple[str, int, int]:
+    """The frame's coding, its 8x8 blocks and the fewest entropy-coded bytes its declared size
+    needs."""
     if not sampling or min(min(hv) for hv in sampling) < 1:
-        return "sequential", 0  # libjpeg rejects the frame itself
+        return "sequential", 0, 0  # libjpeg rejects the frame itself
     h_max = max(h for h, _ in sampling)
     v_max = max(v for _, v in sampling)
-    if marker in JPEG_LOSSLESS:
-        samples = sum(
-            _ceil_div(width * h, h_max) * _ceil_div(height * v, v_max) for h, v in sampling
-        )
-        return "lossless", samples // 8
     blocks = sum(
         _ceil_div(_ceil_div(width * h, h_max), 8) * _ceil_div(_ceil_div(height * v, v_max), 8)
         for h, v in sampling
     )
+    if marker in JPEG_ARITHMETIC:
+        return "arithmetic", blocks, 0
+    if marker in JPEG_HIERARCHICAL:
+        return "hierarchical", blocks, 0
+    if marker in JPEG_LOSSLESS:
+        samples = sum(
+            _ceil_div(width * h, h_max) * _ceil_div(height * v, v_max) for h, v in sampling
+        )
+        return "lossless", blocks, samples // 8
     coding = "progressive" if marker in JPEG_PROGRESSIVE else "sequential"
-    return coding, blocks * MIN_BITS_PER_BLOCK[coding] // 8
+    return coding, blocks, blocks * MIN_BITS_PER_BLOCK[coding] // 8
 
 
 def _ceil_div(numerator: int, denominator: int) -> int:
@@ -187,17 +196,14 @@ def _ceil_div(numerator: int, denominator: int) -> int:
 def _walk_png(data: bytes, segment_cap: int) -> Structure:
     pos, size = len(PNG_SIGNATURE), len(data)
     segments = metadata = 0
-    seen_pixels = False
     while pos + 8 <= size and segments <= segment_cap:
         length = int.from_bytes(data[pos : pos + 4], "big")
         kind = data[pos + 4 : pos + 8]
         pos += 12 + length
         segments += 1
-        if kind == b"IEND" or (kind == b"fcTL" and seen_pixels):
-            break  # Pillow reads no further for the first frame
-        if kind in PNG_PIXEL_CHUNKS:
-            seen_pixels = True
-        elif kind not in PNG_STRUCTURE_CHUNKS:
+        if kind == b"IEND":
+            break  # Pillow reads every chunk up to here (an APNG's frames included)
+        if kind not in PNG_PIXEL_CHUNKS | PNG_STRUCTURE_CHUNKS:
             metadata += length
     return Structure(
         "PNG", segments=segments, metadata_bytes=metadata, capped=segments > segment_cap

@@ -191,10 +191,11 @@ def encoded(image: Image.Image, image_format: str, **options: object) -> bytes:
         return file.read()
 
 
-def dense_progressive_jpeg(size: tuple[int, int]) -> bytes:
-    """An RGB progressive 4:4:4 JPEG at quality 95 of 64-level noise (the densest Pillow's
-    progressive encoder can write: its buffer holds 2 bytes per pixel), orientation 6."""
-    image = noise("RGB", size).point(lambda value: value // 4)
+def dense_progressive_jpeg(size: tuple[int, int], mode: str = "RGB") -> bytes:
+    """A progressive 4:4:4 JPEG of ``mode``, orientation 6, at quality 95 of noise as dense as
+    Pillow's progressive encoder and MAX_INPUT_BYTES allow: 64 levels for RGB, 16 for CMYK."""
+    levels = 4 if mode == "RGB" else 16  # CMYK noise as dense would not fit MAX_INPUT_BYTES
+    image = noise(mode, size).point(lambda value: value // levels)
     return encoded(
         image, "JPEG", quality=95, subsampling=0, progressive=True, exif=orientation_exif(6)
     )
@@ -294,6 +295,13 @@ CASES: tuple[Case, ...] = (
         lambda limits: dense_progressive_jpeg(limits.full_size),
         "processed",
         description="RGB noise progressive 4:4:4 JPEG at the opaque limit, orientation 6",
+    ),
+    Case(
+        "cmyk-jpeg-31mp-worst",
+        "cmyk.jpg",
+        lambda limits: dense_progressive_jpeg(limits.full_size, "CMYK"),
+        "processed",
+        description="CMYK noise progressive JPEG at the opaque limit, orientation 6",
     ),
     Case(
         "rgba-png-alpha-worst",

@@ -45,6 +45,8 @@ def measure_upload(
             "PROCESSED_BUCKET": PROCESSED_BUCKET,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
             "TIMEOUT_SECONDS": str(timeout_s),
+            # moto keeps objects over this on disk, as S3 keeps them out of the function's memory
+            "MOTO_S3_DEFAULT_KEY_BUFFER_SIZE": str(MIB),
         }
     )
     import boto3  # noqa: PLC0415 (after the environment is set)

@@ -56,6 +56,7 @@ FUNCTION_VARIABLE_KEYS = {
     "KEEP_EXIF": "keepExif",
     "WATERMARK": "watermark",
     "CACHE_CONTROL": "cacheControl",
+    "TIMEOUT_SECONDS": "timeout",
 }
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 KMS_KEY_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
@@ -279,6 +280,7 @@ def function_settings_for(settings: StackSettings) -> FunctionSettings:
         max_pixels=settings.max_pixels,
         watermark=settings.watermark,
         cache_control=settings.cache_control,
+        timeout_s=settings.timeout,
     )
     environ["PROCESSED_BUCKET"] = "processed-bucket-at-preview"
     environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(settings.memory_size)

@@ -48,6 +48,7 @@ def function_environment(settings: StackSettings) -> dict[str, str]:
         max_pixels=settings.max_pixels,
         watermark=settings.watermark,
         cache_control=settings.cache_control,
+        timeout_s=settings.timeout,
     )
 
 

@@ -21,16 +21,16 @@ def test_settings_defaults_are_sized_from_the_function_memory():
     defaults = load_settings({"PROCESSED_BUCKET": "out"})
     assert defaults.memory_mb == 1024 and defaults.variants == DEFAULT_VARIANTS
     assert defaults.max_input_bytes == 64 * MIB == default_max_input_bytes(1024)
-    assert (
-        defaults.max_pixels == (1024 - 128 - 64) * MIB // 28 == default_max_pixels(1024, 64 * MIB)
-    )
-    assert 31_000_000 < defaults.max_pixels < 31_200_000
-    assert defaults.max_alpha_pixels == defaults.max_pixels * 28 // 46  # 20.3 MP with alpha
+    room = int(1024 * MIB * 0.9) - (128 + 64) * MIB  # 90% of memory, less baseline and download
+    assert defaults.max_pixels == room // 23 == default_max_pixels(1024, 64 * MIB)
+    assert 33_000_000 < defaults.max_pixels < 33_300_000  # 31 MP photos still fit
+    assert defaults.max_alpha_pixels == room // 48  # 15.9 MP with alpha
+    assert defaults.budget.timeout_s == 60 and round(defaults.budget.cpu_seconds, 1) == 26.0
     assert not defaults.keep_exif
     bigger = load_settings({"PROCESSED_BUCKET": "out", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "3008"})
     assert bigger.max_pixels > 3 * defaults.max_pixels
     fewer = load_settings({"PROCESSED_BUCKET": "out", "MAX_INPUT_BYTES": str(320 * MIB)})
-    assert fewer.max_pixels == (1024 - 128 - 320) * MIB // 28  # the download leaves less room
+    assert fewer.max_pixels == (int(1024 * MIB * 0.9) - (128 + 320) * MIB) // 23  # less room
     explicit = load_settings(
         {
             "PROCESSED_BUCKET": "out",
@@ -40,7 +40,10 @@ def test_settings_defaults_are_sized_from_the_function_memory():
         }
     )
     assert (explicit.max_pixels, explicit.max_input_bytes, explicit.keep_exif) == (100, 7, True)
-    assert explicit.max_alpha_pixels == 60  # an explicit MAX_PIXELS is scaled for alpha too
+    assert explicit.max_alpha_pixels == 47  # an explicit MAX_PIXELS is scaled for alpha too
+    short = load_settings({"PROCESSED_BUCKET": "out", "TIMEOUT_SECONDS": "10"})
+    # 10 s at 0.58 vCPU x 0.75 is 4.3 s of CPU: at 450 ns a pixel the CPU binds, not the memory
+    assert short.max_pixels == int(10 * 1024 / 1769 * 0.75 * 1e9 / 450) < defaults.max_pixels
 
 
 def test_settings_errors_name_the_variable():
@@ -54,6 +57,12 @@ def test_settings_errors_name_the_variable():
         load_settings({"PROCESSED_BUCKET": "b", "MAX_PIXELS": "0"})
     with pytest.raises(ConfigError, match="AWS_LAMBDA_FUNCTION_MEMORY_SIZE=160"):
         load_settings({"PROCESSED_BUCKET": "b", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "160"})
+    with pytest.raises(ConfigError, match="TIMEOUT_SECONDS must be a positive integer") as bad:
+        load_settings({"PROCESSED_BUCKET": "b", "TIMEOUT_SECONDS": "soon"})
+    assert bad.value.variable == "TIMEOUT_SECONDS"
+    with pytest.raises(ConfigError, match=r"TIMEOUT_SECONDS=1 at 1024 MB .* 0\.4 s") as short:
+        load_settings({"PROCESSED_BUCKET": "b", "TIMEOUT_SECONDS": "1"})
+    assert short.value.variable == "TIMEOUT_SECONDS"
     small = {"PROCESSED_BUCKET": "b", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "160", "MAX_PIXELS": "9"}
     assert load_settings(small).max_pixels == 9
 

@@ -106,7 +106,7 @@ def test_stack_file_is_valid():
 OVERRIDES = [
     ("environment", "prod", "prod"),
     ("memorySize", "2048", 2048),
-    ("memorySize", "166", 166),
+    ("memorySize", "180", 180),
     ("memorySize", "10240", 10240),
     ("timeout", "900", 900),
     ("logRetentionDays", "365", 365),
@@ -210,22 +210,22 @@ def test_bad_value_is_refused_naming_key_value_and_what_is_allowed(key, raw, all
     assert len(caught.value.problems) == 1
 
 
-@pytest.mark.parametrize("memory", ["128", "160", "165"])
+@pytest.mark.parametrize("memory", ["128", "160", "179"])
 def test_a_memory_size_the_function_would_refuse_is_refused_naming_the_key(memory):
     with pytest.raises(StackConfigError) as caught:
         load_settings({"memorySize": memory})
     (problem,) = caught.value.problems
     assert problem.startswith("memorySize:")
-    assert "at least 166 MB" in problem
+    assert "at least 180 MB" in problem
 
 
 def test_the_smallest_working_memory_size_is_accepted_and_the_function_loads_with_it():
-    settings = load_settings({"memorySize": "166"})
-    assert function_settings_for(settings).memory_mb == 166
+    settings = load_settings({"memorySize": "180"})
+    assert function_settings_for(settings).memory_mb == 180
 
 
 def test_a_bigger_input_limit_raises_the_smallest_memory_size():
-    with pytest.raises(StackConfigError, match=r"memorySize:.*at least 203 MB"):
+    with pytest.raises(StackConfigError, match=r"memorySize:.*at least 220 MB"):
         load_settings({"memorySize": "200", "maxInputBytes": str(48 * 1024 * 1024)})
     assert load_settings({"memorySize": "200", "maxPixels": "500000"}).memory_size == 200
 
@@ -263,6 +263,16 @@ def test_watermark_reaches_the_function_settings():
     watermark = function_settings_for(settings).watermark
     assert watermark is not None
     assert (watermark.text, watermark.size, watermark.position) == ("(c) Me", 0.1, "bottom-right")
+
+
+def test_a_timeout_too_short_for_an_ordinary_photo_is_refused_naming_the_key():
+    with pytest.raises(StackConfigError) as caught:
+        load_settings({"timeout": "1"})
+    (problem,) = caught.value.problems
+    assert problem.startswith("timeout:") and "TIMEOUT_SECONDS=1 at 1024 MB" in problem
+    settings = load_settings({"timeout": "2"})  # 2 s at 0.58 vCPU: room for 1.9 MP
+    assert function_settings_for(settings).budget.timeout_s == 2
+    assert load_settings({"timeout": "1", "maxPixels": "500000"}).timeout == 1
 
 
 def test_every_bad_value_is_reported_in_one_error():

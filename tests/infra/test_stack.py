@@ -204,6 +204,7 @@ def test_function_environment_names_the_processed_bucket(stack):
         "PROCESSED_BUCKET": stack.one(BUCKET, "processed").outputs["bucket"],
         "VARIANTS": variants_to_json(DEFAULT_VARIANTS),
         "KEEP_EXIF": "false",
+        "TIMEOUT_SECONDS": "60",
     }
 
 

@@ -67,6 +67,7 @@ def test_function_overrides(custom):
             '{"color":"#ffffff","margin":0.02,"opacity":0.5,"position":"tiled","size":0.05,'
             '"text":"(c) Example","variants":["small"]}'
         ),
+        "TIMEOUT_SECONDS": "120",
     }
     layer = custom.one("aws:lambda/layerVersion:LayerVersion").inputs
     assert layer["compatibleArchitectures"] == ["arm64"]

@@ -124,16 +124,22 @@ def test_function_environment_defaults():
     assert function_environment(StackSettings()) == {
         "VARIANTS": variants_to_json(DEFAULT_VARIANTS),
         "KEEP_EXIF": "false",
+        "TIMEOUT_SECONDS": "60",
     }
 
 
 def test_function_environment_overrides():
     settings = StackSettings(
-        variants=(VariantSpec("t", "PNG"),), max_input_bytes=10, max_pixels=20, keep_exif=True
+        variants=(VariantSpec("t", "PNG"),),
+        max_input_bytes=10,
+        max_pixels=20,
+        keep_exif=True,
+        timeout=30,
     )
     assert function_environment(settings) == {
         "VARIANTS": '[{"fit":"contain","format":"PNG","suffix":"t"}]',
         "KEEP_EXIF": "true",
+        "TIMEOUT_SECONDS": "30",
         "MAX_INPUT_BYTES": "10",
         "MAX_PIXELS": "20",
     }
