@@ -121,7 +121,9 @@ class ResourceBudget:
         estimate = self.estimated_cpu_seconds(pixels, structure, alpha=alpha)
         if estimate <= self.cpu_seconds:
             return None
-        scans = f" and {structure.scans} JPEG scans" if structure and structure.scans else ""
+        scans = ""
+        if structure is not None and structure.scans > USUAL_SCANS:
+            scans = f" and {structure.scans} JPEG scans"
         return (
             f"too costly: {pixels} pixels{scans} need an estimated {estimate:.1f} s of CPU, "
             f"over the budget of {self.describe_cpu()}"

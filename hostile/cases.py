@@ -112,9 +112,9 @@ def padded_png(image: Image.Image, total_bytes: int) -> bytes:
 
 
 def progressive_grey_jpeg(size: tuple[int, int], repeats: int) -> bytes:
-    """A smooth greyscale progressive JPEG whose last AC scan (a refinement scan of a few bytes:
-    its header, table and data) is repeated ``repeats`` more times before EOI."""
-    data = encoded(Image.linear_gradient("L").resize(size), "JPEG", progressive=True)
+    """A flat grey progressive JPEG whose last AC scan (a refinement scan of a few bytes: its
+    header, table and data) is repeated ``repeats`` more times before EOI."""
+    data = encoded(Image.new("L", size, 128), "JPEG", progressive=True)
     last_scan = data.rfind(b"\xff\xda")
     start = data.rfind(b"\xff\xc4", 0, last_scan)  # its Huffman table goes with it
     start = last_scan if start < 0 else start
@@ -236,10 +236,13 @@ CASES: tuple[Case, ...] = (
     Case(
         "rgb-png-private-chunks",
         "rgb-chunks.png",
-        lambda limits: padded_png(noise("RGB", limits.full_size), limits.max_input_bytes),
+        lambda limits: padded_png(
+            Image.linear_gradient("L").resize(limits.full_size).convert("RGB"),
+            limits.max_input_bytes,
+        ),
         "rejected",
         "segments",
-        "RGB noise at the opaque limit, padded the same way",
+        "an RGB gradient at the opaque limit, padded the same way",
     ),
     Case(
         "jpeg-scans-1000",
