@@ -15,7 +15,7 @@ IMAGES ?=
 UPLOADS ?=
 PREFIX ?=
 
-.PHONY: help venv test lint format demo layer bench loadtest smoke backfill clean
+.PHONY: help venv test lint format demo layer bench loadtest hostile smoke backfill clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -54,6 +54,10 @@ bench: $(STAMP) ## Benchmark the handler against a tutorial handler and libvips
 
 loadtest: $(STAMP) ## Burst of uploads through the local pipeline with S3 faults, reconciled (UPLOADS=2000)
 	$(PY) -m loadtest $(if $(UPLOADS),--uploads $(UPLOADS))
+
+MEMORY ?= 1024
+hostile: $(STAMP) ## Run the hostile-input harness: peak RSS, CPU and outcome per case (MEMORY=1024)
+	$(PY) -m hostile --memory $(MEMORY)
 
 smoke: $(STAMP) ## Smoke-test a deployed stack from its outputs (STACK=dev)
 	$(PY) -m ops.smoke_test --stack $(STACK)

@@ -44,7 +44,8 @@ TIFF_STRIP_OFFSETS, TIFF_TILE_WIDTH, TIFF_TILE_LENGTH, TIFF_TILE_OFFSETS = 273, 
 class Structure:
     """What a walk found.
 
-    ``segments`` and ``metadata_bytes`` count what the decoder keeps as Python objects,
+    ``width`` and ``height`` are the first frame's declared size; ``segments`` and
+    ``metadata_bytes`` count what the decoder keeps as Python objects,
     ``junk_bytes`` what it steps over byte by byte; ``scans`` counts JPEG scans and ``blocks``
     the 8x8 blocks each one covers; ``entropy_bytes`` is the data a JPEG carries against
     ``min_entropy_bytes``, the least its declared frame needs; ``tag_values`` counts the values
@@ -53,6 +54,8 @@ class Structure:
     """
 
     container: str
+    width: int = 0
+    height: int = 0
     segments: int = 0
     metadata_bytes: int = 0
     junk_bytes: int = 0
@@ -119,11 +122,14 @@ def _walk_jpeg(data: bytes, segment_cap: int) -> Structure:
             scans += 1
             scan_bytes, pos = _jpeg_entropy(data, pos)
             entropy += scan_bytes
-    coding, blocks, least = "", 0, 0
+    coding, blocks, least, width, height = "", 0, 0, 0, 0
     if frame is not None:
         coding, blocks, least = _jpeg_least_entropy(*frame)
+        width, height = frame[1], frame[2]
     return Structure(
         "JPEG",
+        width=width,
+        height=height,
         segments=segments,
         metadata_bytes=metadata,
         junk_bytes=junk,
@@ -205,8 +211,14 @@ def _walk_png(data: bytes, segment_cap: int) -> Structure:
             break  # Pillow reads every chunk up to here (an APNG's frames included)
         if kind not in PNG_PIXEL_CHUNKS | PNG_STRUCTURE_CHUNKS:
             metadata += length
+    width, height = struct.unpack_from(">II", data, 16) if size >= 24 else (0, 0)
     return Structure(
-        "PNG", segments=segments, metadata_bytes=metadata, capped=segments > segment_cap
+        "PNG",
+        width=width,
+        height=height,
+        segments=segments,
+        metadata_bytes=metadata,
+        capped=segments > segment_cap,
     )
 
 
@@ -233,8 +245,11 @@ def _walk_gif(data: bytes, segment_cap: int) -> Structure:
                 break
             segments += 1  # Pillow reads every sub-block as its own bytes object
             metadata += block
+    width, height = struct.unpack_from("<HH", data, 6) if size >= 10 else (0, 0)
     return Structure(
         "GIF",
+        width=width,
+        height=height,
         segments=segments,
         metadata_bytes=metadata,
         junk_bytes=junk,
@@ -263,6 +278,8 @@ def _walk_tiff(data: bytes) -> Structure:
     units = max(tags.get(TIFF_STRIP_OFFSETS, (0, 0))[0], tags.get(TIFF_TILE_OFFSETS, (0, 0))[0])
     return Structure(
         "TIFF",
+        width=tags.get(TIFF_WIDTH, (0, 0))[1],
+        height=tags.get(TIFF_LENGTH, (0, 0))[1],
         segments=entries,
         tag_values=values,
         data_units=units,

@@ -287,10 +287,10 @@ CASES: tuple[Case, ...] = (
     Case(
         "tiff-strip-table",
         "strips.tif",
-        lambda limits: strip_bomb_tiff((4000, 3000), 4_000_000),
+        lambda limits: strip_bomb_tiff((1000, 750), limits.max_input_bytes // 16),
         "rejected",
         "strips or tiles",
-        "a TIFF listing 4 million strips for 3,000 rows",
+        "a TIFF listing a strip per 16 bytes of MAX_INPUT_BYTES for 750 rows",
     ),
     Case(
         "rgb-jpeg-31mp-worst",

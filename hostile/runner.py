@@ -12,7 +12,9 @@ from typing import Any
 
 from PIL import Image
 
+from function.budget import MAX_SEGMENTS
 from function.settings import load_settings
+from function.structure import walk
 from hostile.cases import Case, Limits
 
 
@@ -45,7 +47,11 @@ def limits_for(memory_mb: int, timeout_s: int) -> Limits:
 
 
 def declared_pixels(data: bytes) -> int:
-    """The pixel count the file's header declares (0 when Pillow cannot read it)."""
+    """The pixel count the file's header declares (0 when it cannot be read). Read by the
+    function's own structure walk where it has one: Pillow's parser is what the cases attack."""
+    structure = walk(data, MAX_SEGMENTS)
+    if structure is not None:
+        return structure.width * structure.height
     try:
         with Image.open(io.BytesIO(data)) as image:
             return image.width * image.height
@@ -105,7 +111,8 @@ def format_table(reports: list[CaseReport], memory_mb: int) -> str:
         if measured["reason"]:
             outcome += f": {measured['reason']}"
         rows.append(
-            f"{report.case.name:<26} {report.size_bytes:>11,} {report.declared_pixels:>11,} "
+            f"{report.case.name:<26} {report.size_bytes:>11,} "
+            f"{format(report.declared_pixels, ',') if report.declared_pixels else '?':>11} "
             f"{measured.get('baseline_rss_mb', 0.0):>8.0f} {peak:>8.0f} {measured['cpu_s']:>6.2f}"
             f"  {outcome}{flag}"
         )

@@ -4,7 +4,8 @@ Stores the file in moto's S3, loads the real handler with the function's environ
 memory size and runs it on the upload's ObjectCreated event, then prints one JSON line: the
 outcome, the rejection reason, peak RSS (``getrusage``), CPU seconds of the handler call, and the
 process' resident and virtual size before it. With ``--address-space`` the handler runs under
-``RLIMIT_AS``: the memory size on top of the address space already mapped but not resident.
+``RLIMIT_AS`` equal to the memory size: every mapping the process holds, resident or not, Python
+and its libraries included, must fit in it (stricter than Lambda, which counts resident memory).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def measure_upload(
         baseline_rss = proc_status_kb("VmRSS")
         baseline_vm = proc_status_kb("VmSize")
         if address_space:
-            limit = (baseline_vm - baseline_rss) * 1024 + memory_mb * MIB
+            limit = memory_mb * MIB
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         cpu = time.process_time()
         try:

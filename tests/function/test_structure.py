@@ -23,6 +23,7 @@ def test_jpeg_walk_counts_scans_blocks_and_entropy_coded_data():
     baseline = walk(encode(photo((640, 480)), "JPEG"), 1000)
     assert baseline is not None
     assert (baseline.container, baseline.coding, baseline.scans) == ("JPEG", "sequential", 1)
+    assert (baseline.width, baseline.height) == (640, 480)
     assert baseline.blocks == 80 * 60 + 2 * 40 * 30  # 4:2:0: chroma at half size each way
     assert baseline.min_entropy_bytes == baseline.blocks * 2 // 8
     assert baseline.entropy_bytes > baseline.min_entropy_bytes and baseline.junk_bytes == 0
@@ -59,6 +60,7 @@ def test_png_walk_counts_chunks_and_metadata_before_and_after_the_pixels():
     image.info.clear()
     plain = walk(encode(image, "PNG"), 1000)
     assert plain is not None and plain.metadata_bytes == 0 and not plain.capped
+    assert (plain.width, plain.height) == (32, 32)
     padded = walk(padded_png(image, 50_000), 1000)
     assert padded is not None and padded.capped and padded.segments == 1001
     data = encode(image, "PNG", exif=b"Exif\x00\x00" + b"\x00" * 100)
@@ -72,11 +74,13 @@ def test_gif_walk_counts_extension_blocks_before_the_first_image():
     assert found is not None and found.container == "GIF" and found.segments >= 4000
     small = walk(encode(Image.new("P", (8, 8)), "GIF", comment=b"hello"), 1000)
     assert small is not None and small.metadata_bytes == 5
+    assert (small.width, small.height) == (8, 8)
 
 
 def test_tiff_walk_compares_strips_with_the_geometry():
     normal = walk(encode(photo((64, 48)), "TIFF"), 1000)
     assert normal is not None and normal.data_units <= normal.max_data_units
+    assert (normal.width, normal.height) == (64, 48)
     bomb = walk(strip_bomb_tiff((40, 30), 5000), 1000)
     assert bomb is not None
     assert (bomb.data_units, bomb.max_data_units) == (5000, 30)
