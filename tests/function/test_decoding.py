@@ -77,21 +77,44 @@ def test_associated_alpha_is_transparency_too():
 @pytest.mark.parametrize(
     ("build", "fragment"),
     [
-        (lambda: padded_png(photo((64, 64)), 1_000_000), "PNG has over 65536 segments"),
-        (lambda: app_marker_jpeg(400_000), "JPEG has over 65536 segments"),
-        (lambda: gif_extensions(400_000), "GIF has over 65536 segments"),
-        (lambda: progressive_grey_jpeg((64, 64), 95), "JPEG has 101 scans, over the limit of 100"),
-        (lambda: inflated_frame_jpeg((2000, 1500)), "JPEG scan data missing: "),
-        (lambda: strip_bomb_tiff((40, 30), 5000), "TIFF lists 5000 strips or tiles"),
-        (lambda: _arithmetic(encode(photo((64, 64)), "JPEG")), "arithmetic-coded JPEG"),
-        (lambda: _junk(encode(photo((64, 64)), "JPEG"), 70_000), "70000 junk bytes"),
-        (
-            lambda: (
-                padded_png(photo((64, 64)), 0)[:-12]
-                + _chunk(b"prVt", bytes(17 * MIB))
-                + padded_png(photo((64, 64)), 0)[-12:]
-            ),
+        pytest.param(
+            lambda: padded_png(photo((64, 64)), 1_000_000),
+            "PNG has over 65536 segments",
+            id="png-chunks",
+        ),
+        pytest.param(
+            lambda: app_marker_jpeg(400_000), "JPEG has over 65536 segments", id="jpeg-markers"
+        ),
+        pytest.param(
+            lambda: gif_extensions(400_000), "GIF has over 65536 segments", id="gif-extensions"
+        ),
+        pytest.param(
+            lambda: progressive_grey_jpeg((64, 64), 95),
+            "JPEG has 101 scans, over the limit of 100",
+            id="jpeg-scans",
+        ),
+        pytest.param(
+            lambda: inflated_frame_jpeg((2000, 1500)), "JPEG scan data missing: ", id="jpeg-frame"
+        ),
+        pytest.param(
+            lambda: strip_bomb_tiff((40, 30), 5000),
+            "TIFF lists 5000 strips or tiles",
+            id="tiff-strips",
+        ),
+        pytest.param(
+            lambda: _arithmetic(encode(photo((64, 64)), "JPEG")),
+            "arithmetic-coded JPEG",
+            id="jpeg-arithmetic",
+        ),
+        pytest.param(
+            lambda: _junk(encode(photo((64, 64)), "JPEG"), 70_000),
+            "70000 junk bytes",
+            id="jpeg-junk",
+        ),
+        pytest.param(
+            lambda: _with_chunk(padded_png(photo((64, 64)), 0), b"prVt", bytes(17 * MIB)),
             "17825792 bytes of metadata",
+            id="png-metadata",
         ),
     ],
 )
@@ -136,6 +159,10 @@ def _arithmetic(data: bytes) -> bytes:
     patched = bytearray(data)
     patched[patched.find(b"\xff\xc0") + 1] = 0xC9  # SOF0 -> SOF9: arithmetic coding
     return bytes(patched)
+
+
+def _with_chunk(png: bytes, kind: bytes, body: bytes) -> bytes:
+    return png[:-12] + _chunk(kind, body) + png[-12:]  # before IEND
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:
