@@ -2,10 +2,12 @@
 
 Stores the file in moto's S3, loads the real handler with the function's environment for that
 memory size and runs it on the upload's ObjectCreated event, then prints one JSON line: the
-outcome, the rejection reason, peak RSS (``getrusage``), CPU seconds of the handler call, and the
-process' resident and virtual size before it. With ``--address-space`` the handler runs under
-``RLIMIT_AS`` equal to the memory size: every mapping the process holds, resident or not, Python
-and its libraries included, must fit in it (stricter than Lambda, which counts resident memory).
+outcome, the rejection reason, peak RSS (``VmHWM``; ``getrusage`` would report the parent's
+resident size at the fork when larger, as Linux carries it across ``exec``), CPU seconds of the
+handler call, and the process' resident and virtual size before it. With ``--address-space``
+the handler runs under ``RLIMIT_AS`` equal to the memory size: every mapping the process holds,
+resident or not, Python and its libraries included, must fit in it (stricter than Lambda, which
+counts resident memory).
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ def measure_upload(
         except MemoryError:
             result = {"processed": [], "rejected": [{"reason": "MemoryError (RLIMIT_AS)"}]}
         cpu = time.process_time() - cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = proc_status_kb("VmHWM")
     rejected = result["rejected"]
     return {
         "outcome": "rejected" if rejected else "processed",
