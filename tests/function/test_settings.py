@@ -24,7 +24,7 @@ def test_settings_defaults_are_sized_from_the_function_memory():
     room = int(1024 * MIB * 0.9) - (128 + 64) * MIB  # 90% of memory, less baseline and download
     assert defaults.max_pixels == room // 23 == default_max_pixels(1024, 64 * MIB)
     assert 33_000_000 < defaults.max_pixels < 33_300_000  # 31 MP photos still fit
-    assert defaults.max_alpha_pixels == room // 48  # 15.9 MP with alpha
+    assert defaults.max_alpha_pixels == room // 50  # 15.3 MP with alpha
     assert defaults.budget.timeout_s == 60 and round(defaults.budget.cpu_seconds, 1) == 26.0
     assert not defaults.keep_exif
     bigger = load_settings({"PROCESSED_BUCKET": "out", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "3008"})
@@ -40,7 +40,7 @@ def test_settings_defaults_are_sized_from_the_function_memory():
         }
     )
     assert (explicit.max_pixels, explicit.max_input_bytes, explicit.keep_exif) == (100, 7, True)
-    assert explicit.max_alpha_pixels == 47  # an explicit MAX_PIXELS is scaled for alpha too
+    assert explicit.max_alpha_pixels == 46  # an explicit MAX_PIXELS is scaled for alpha too
     short = load_settings({"PROCESSED_BUCKET": "out", "TIMEOUT_SECONDS": "10"})
     # 10 s at 0.58 vCPU x 0.75 is 4.3 s of CPU: at 450 ns a pixel the CPU binds, not the memory
     assert short.max_pixels == int(10 * 1024 / 1769 * 0.75 * 1e9 / 450) < defaults.max_pixels
