@@ -101,7 +101,10 @@ def run_in_fresh_process(
 
 def format_table(reports: list[CaseReport], memory_mb: int) -> str:
     """The reports as a fixed-width table, one row per case."""
-    header = f"{'case':<26} {'bytes':>11} {'pixels':>11} {'peak MB':>8} {'CPU s':>6}  outcome"
+    header = (
+        f"{'case':<26} {'bytes':>11} {'pixels':>11} {'base MB':>8} {'peak MB':>8} {'CPU s':>6}"
+        "  outcome"
+    )
     rows = [header, "-" * len(header)]
     for report in reports:
         measured = report.measured
