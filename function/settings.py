@@ -96,7 +96,7 @@ def alpha_pixel_limit(max_pixels: int) -> int:
 
 def animation_pixel_limit(max_pixels: int) -> int:
     """The frames x pixels budget of an animated source: ``max_pixels`` scaled by the memory per
-    pixel of a still over that of every frame held (145.4 million at 1024 MB by default), capped
+    pixel of a still over that of every frame held (127.5 million at 1024 MB by default), capped
     at :data:`ANIMATION_FRAME_PIXEL_CAP` for time."""
     scaled = max_pixels * BYTES_PER_PIXEL // ANIMATION_BYTES_PER_FRAME_PIXEL
     return min(scaled, ANIMATION_FRAME_PIXEL_CAP)
