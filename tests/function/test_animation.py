@@ -139,7 +139,7 @@ def many_frames_gif(count: int, size: tuple[int, int]) -> bytes:
 def test_a_thousand_frame_gif_over_the_budget_is_rejected_before_any_frame_is_rendered(
     s3, load_handler
 ):
-    handler = load_handler(MAX_PIXELS="1000000")  # a frame budget of 4,666,666 frame pixels
+    handler = load_handler(MAX_PIXELS="1000000")  # a frame budget of 3,833,333 frame pixels
     upload(s3, "long.gif", many_frames_gif(1000, (100, 100)))
 
     result = handler.lambda_handler(event("long.gif"), None)
@@ -147,7 +147,7 @@ def test_a_thousand_frame_gif_over_the_budget_is_rejected_before_any_frame_is_re
     [rejected] = result["rejected"]
     assert rejected["reason"].startswith(
         "animation too large: 1000 frames x 100x100 = 10000000 frame pixels exceeds the budget "
-        "of 4666666"
+        "of 3833333"
     )
     assert processed_keys(s3) == []
 
@@ -183,6 +183,6 @@ def test_still_variants_leave_out_webp_only_for_animations():
 
 
 def test_animation_budget_scales_with_max_pixels_and_is_capped():
-    assert animation_pixel_limit(1_000_000) == 4_666_666
-    assert animation_pixel_limit(6_000_000) == 28_000_000
+    assert animation_pixel_limit(1_000_000) == 3_833_333  # 23 B per pixel over 6 a frame pixel
+    assert animation_pixel_limit(6_000_000) == 23_000_000
     assert animation_pixel_limit(31_157_686) == 40_000_000
