@@ -1,4 +1,4 @@
 """The performance benchmark: the project's handler against a tutorial handler and libvips.
 
-Run it with ``make bench`` (``python -m bench``); the encoder study is ``python -m bench.encoders``.
+Run it with ``make bench`` (``python -m bench``); the encoder study is ``python -m bench.encoder_study``.
 """

@@ -17,7 +17,7 @@ RESAMPLE = Image.Resampling.LANCZOS
 REDUCING_GAP = 3.0
 
 # Per-format keyword arguments for Image.save, on top of quality, icc_profile and exif, chosen by
-# measurement (`python -m bench.encoders`, one core, 8 photos of 2-20 MP, against Pillow's
+# measurement (`python -m bench.encoder_study`, one core, 8 photos of 2-20 MP, against Pillow's
 # defaults; see the README's performance section):
 # - PNG: 8-bit L, LA, RGB and RGBA go through png_writer (a fixed row filter chosen per image,
 #   zlib level 1): about 10x faster than Pillow's default for 0-23% more bytes. These options are

@@ -12,7 +12,7 @@ from PIL import Image, ImageChops
 
 from bench.__main__ import ratio_rows, target_lines, variant_labels
 from bench.corpus import Photo, scan_jpegs, select_photos
-from bench.encoders import (
+from bench.encoder_study import (
     WRITER,
     encode,
     jpeg_settings,

@@ -1,4 +1,4 @@
-"""Encoder study: ``python -m bench.encoders [--photos N]``.
+"""Encoder study: ``python -m bench.encoder_study [--photos N]``.
 
 On photos of the corpus (decoded once, pinned to one core) it times the full-size PNG encode for
 every zlib level, ``optimize``, the zlib strategies Pillow exposes (``compress_type``) and the
