@@ -30,8 +30,8 @@ from bench.corpus import Photo, load_corpus
 from bench.stats import EncoderResult, fastest_within, median, ratio
 from bench.table import format_table
 from function.png_writer import (
-    CANDIDATE_FILTERS,
     DEFLATE_LEVELS,
+    FILTER_TYPES,
     PngSettings,
     choose_settings,
     encode_png,
@@ -63,7 +63,7 @@ def png_settings() -> list[tuple[str, dict[str, Any]]]:
             settings.append(
                 (f"level {level} {name}", {"compress_level": level, "compress_type": strategy})
             )
-    for row_filter in CANDIDATE_FILTERS:
+    for row_filter in FILTER_TYPES:
         for level in DEFLATE_LEVELS:
             label = f"writer: {row_filter.capitalize()} + ISA-L {level}"
             settings.append((label, {WRITER: PngSettings(row_filter, level)}))

@@ -17,6 +17,7 @@ from function.encoders import encode as encode_variant
 from function.png_writer import (
     CANDIDATE_FILTERS,
     DEFLATE_LEVELS,
+    FILTER_TYPES,
     STRIP_ROWS,
     PngSettings,
     choose_settings,
@@ -28,7 +29,7 @@ CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}
 COLOUR_TYPE = {"L": 0, "RGB": 2, "LA": 4, "RGBA": 6}
 SIZES = [(1, 1), (1, 70), (70, 1), (203, 131), (5, 129), (67, 64), (130, 65)]
 # Every filter at every ISA-L deflate level the writer accepts.
-ALL_SETTINGS = [PngSettings(f, level) for f in CANDIDATE_FILTERS for level in DEFLATE_LEVELS]
+ALL_SETTINGS = [PngSettings(f, level) for f in FILTER_TYPES for level in DEFLATE_LEVELS]
 
 
 def noise(mode: str, size: tuple[int, int], seed: int = 1) -> Image.Image:
