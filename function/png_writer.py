@@ -5,10 +5,10 @@ search is about half of the encode. This writer applies one filter to every row,
 Pillow's channel operations on strips of rows (no full-size temporary): Sub (each byte minus the
 byte to its left), Up (minus the byte above) or, when forced, Average (minus the floor of the
 mean of both). Sub or Up is chosen per image by compressing a few sampled row blocks each way,
-which costs a few percent of the encode. The strips are deflated by ISA-L (Intel's storage acceleration library,
-through the ``isal`` package in the layer) at its level 1 into one IDAT chunk each: a standard
-zlib stream that any inflater reads, written 3-4x faster than the standard library's zlib at level
-1 for a few percent more bytes (see the performance study in the docs).
+which costs a few percent of the encode. The strips are deflated by ISA-L (Intel's storage
+acceleration library, through the ``isal`` package in the layer) at its level 1 into one IDAT
+chunk each: a standard zlib stream that any inflater reads, written 3-4x faster than by the
+standard library's zlib at level 1, for a few percent more bytes (see the performance study).
 
 8-bit L, LA, RGB and RGBA only; any other mode is saved by Pillow. The ICC profile goes into an
 ``iCCP`` chunk and EXIF into ``eXIf``, as Pillow's own PNG save writes them. Pure: image in,
