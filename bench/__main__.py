@@ -401,8 +401,9 @@ def _versions(sharp: dict[str, str]) -> str:
         else ""
     )
     return (
-        f"Pillow {pillow_version} ({codecs}), Python's zlib {zlib.ZLIB_RUNTIME_VERSION}, "
-        f"libvips {vips}{node}, commit {_commit()}"
+        f"Pillow {pillow_version} ({codecs}), isal {importlib.metadata.version('isal')} (the PNG "
+        f"writer's deflate), Python's zlib {zlib.ZLIB_RUNTIME_VERSION}, libvips {vips}{node}, "
+        f"commit {_commit()}"
     )
 
 
