@@ -49,7 +49,7 @@ demo: $(STAMP) ## Run the whole pipeline locally on the demo images (IMAGES="a.j
 layer: $(STAMP) ## Build the function's layer (Pillow, AWS SDK) for ARCH (x86_64 or arm64)
 	$(PY) -m layer.build --arch $(ARCH)
 
-bench: $(STAMP) ## Benchmark the handler against a tutorial handler and libvips
+bench: $(STAMP) ## Benchmark the handler against a tutorial handler, libvips and sharp (npm)
 	$(PY) -m bench
 
 loadtest: $(STAMP) ## Burst of uploads through the local pipeline with S3 faults, reconciled (UPLOADS=2000)

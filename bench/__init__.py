@@ -1,4 +1,5 @@
-"""The performance benchmark: the project's handler against a tutorial handler and libvips.
+"""The performance benchmark: the project's handler against a tutorial handler, libvips and sharp.
 
-Run it with ``make bench`` (``python -m bench``); the encoder study is ``python -m bench.encoders``.
+Run it with ``make bench`` (``python -m bench``); the encoder study is
+``python -m bench.encoder_study``.
 """

@@ -1,8 +1,10 @@
-"""``python -m bench``: the project's handler, a tutorial handler and libvips, side by side.
+"""``python -m bench``: the project's handler, a tutorial handler, libvips and sharp, side by side.
 
 For every corpus photo each implementation runs in its own process pinned to one core
 (``taskset -c 1``), a few times; the table shows the medians, then the medians over the photos and
-the ratios against the targets of issue 6. The project's handler also runs at memory sizes that
+the ratios against the targets. sharp runs twice, with its defaults and with the project's speed
+settings (see :mod:`bench.sharp_contender`; the bench installs Node and sharp from npm and stops
+with an error when it cannot). The project's handler also runs at memory sizes that
 give it the PNG encode thread or not, on one core and on two, and its cold import is timed in fresh
 processes.
 """
@@ -30,6 +32,13 @@ from PIL import features
 from bench.corpus import Photo, load_corpus
 from bench.cost import cost_lines, format_costs
 from bench.outputs import DEFAULT_VARIANTS
+from bench.sharp_contender import (
+    SHARP_OPTIONS,
+    SharpUnavailableError,
+    contender_job,
+    install_sharp,
+    run_sharp,
+)
 from bench.stats import (
     Measurement,
     measurement_from_report,
@@ -43,7 +52,7 @@ from function import settings as function_settings
 
 log = logging.getLogger("bench")
 
-IMPLS = ("project", "tutorial", "pyvips")
+IMPLS = ("project", "tutorial", "pyvips", "sharp", "sharp-fast")
 ONE_CORE = "1"
 TWO_CORES = "0,1"
 # The project's handler again, by cores and memory size: Lambda gives 1769 MB per vCPU, so 3008 MB
@@ -53,7 +62,8 @@ KIB = 1024
 REPO_ROOT = Path(__file__).resolve().parent.parent
 IMPORT_SNIPPET = (
     "import sys, time; sys.path.insert(0, sys.argv[1]); t = time.perf_counter(); "
-    "import function.lambda_function; print((time.perf_counter() - t) * 1000)"
+    "c = time.process_time(); import function.lambda_function; "
+    "print((time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000)"
 )
 
 
@@ -69,8 +79,20 @@ def child_command(cores: str | None, args: Sequence[str]) -> list[str]:
     return ["taskset", "-c", cores, *command] if cores else command
 
 
-def run_worker(impl: str, photo: Photo, repeats: int, cores: str | None, memory_mb: int) -> dict:
-    """One worker process; its JSON report."""
+def run_worker(
+    impl: str,
+    photo: Photo,
+    repeats: int,
+    cores: str | None,
+    memory_mb: int,
+    *,
+    node: Path | None = None,
+) -> dict:
+    """One worker process (for sharp, one Node process run by ``node``); its JSON report."""
+    if impl in SHARP_OPTIONS:
+        if node is None:
+            raise ValueError(f"{impl} needs the Node runtime install_sharp returns")
+        return run_sharp(node, contender_job(impl, photo.path, repeats), cores)
     env = {**os.environ, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb)}
     command = child_command(cores, ["-m", "bench.worker", impl, str(photo.path), str(repeats)])
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
@@ -79,8 +101,8 @@ def run_worker(impl: str, photo: Photo, repeats: int, cores: str | None, memory_
     return json.loads(result.stdout.splitlines()[-1])
 
 
-def cold_import_ms(cores: str | None, times: int = 5) -> float:
-    """Median ms to import the handler module in a fresh process."""
+def cold_import_ms(cores: str | None, times: int = 9) -> tuple[float, float]:
+    """Median wall and CPU ms to import the handler module in a fresh process."""
     env = {
         **os.environ,
         "PROCESSED_BUCKET": "bench-processed",
@@ -89,11 +111,13 @@ def cold_import_ms(cores: str | None, times: int = 5) -> float:
         "AWS_SECRET_ACCESS_KEY": "testing",
     }
     command = child_command(cores, ["-c", IMPORT_SNIPPET, str(REPO_ROOT)])
-    samples = []
+    walls, cpus = [], []
     for _ in range(times):
         out = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
-        samples.append(float(out.stdout.strip().splitlines()[-1]))
-    return median(samples)
+        wall, cpu = out.stdout.strip().splitlines()[-1].split()
+        walls.append(float(wall))
+        cpus.append(float(cpu))
+    return median(walls), median(cpus)
 
 
 def photo_rows(measurements: Sequence[Measurement], photos: Sequence[Photo]) -> list[list[object]]:
@@ -117,12 +141,18 @@ def photo_rows(measurements: Sequence[Measurement], photos: Sequence[Photo]) -> 
 
 
 RATIO_COLUMNS = (
-    # header, subject, baseline, field: baseline.field / subject.field per photo
-    ("CPU vs tutorial", "project", "tutorial", "cpu_ms"),
-    ("wall vs tutorial", "project", "tutorial", "wall_ms"),
-    ("CPU vs pyvips", "project", "pyvips", "cpu_ms"),
-    ("bytes vs tutorial", "tutorial", "project", "total_bytes"),
-    ("+MB vs tutorial", "tutorial", "project", "extra_rss_mb"),
+    # header, subject, baseline, field, S3 out: baseline.field / subject.field per photo, with
+    # the project's moto S3 time taken out of its CPU time when the last item is true
+    ("CPU vs tutorial", "project", "tutorial", "cpu_ms", False),
+    ("wall vs tutorial", "project", "tutorial", "wall_ms", False),
+    ("CPU vs pyvips", "project", "pyvips", "cpu_ms", False),
+    ("bytes vs tutorial", "tutorial", "project", "total_bytes", False),
+    ("+MB vs tutorial", "tutorial", "project", "extra_rss_mb", False),
+    # project / sharp: the issue's way round, the job without S3
+    ("CPU/sharp-fast", "sharp-fast", "project", "cpu_ms", True),
+    ("bytes/sharp-fast", "sharp-fast", "project", "total_bytes", False),
+    ("CPU/sharp", "sharp", "project", "cpu_ms", True),
+    ("bytes/sharp", "sharp", "project", "total_bytes", False),
 )
 
 
@@ -133,8 +163,10 @@ def ratio_rows(
     with an ``x`` suffix on every ratio, and a last row with the median of each column."""
     impls = {m.impl for m in measurements}
     columns = [c for c in RATIO_COLUMNS if {c[1], c[2]} <= impls]
+    without_s3 = s3_taken_out(measurements)
     ratios = [
-        per_photo_ratios(measurements, subject, base, field) for _, subject, base, field in columns
+        per_photo_ratios(without_s3 if s3_out else measurements, subject, base, field)
+        for _, subject, base, field, s3_out in columns
     ]
     mp = {p.name: p.megapixels for p in photos}
     rows: list[list[object]] = [
@@ -146,19 +178,25 @@ def ratio_rows(
     return ["photo", "MP", *(c[0] for c in columns)], rows
 
 
+def s3_taken_out(measurements: Sequence[Measurement]) -> list[Measurement]:
+    """``measurements`` with the moto S3 time taken out of the project's CPU time (the job
+    without S3, which is what the other implementations do)."""
+    return [
+        replace(m, cpu_ms=m.cpu_ms - m.s3_ms) if m.impl == "project" and m.s3_ms > 0 else m
+        for m in measurements
+    ]
+
+
 def target_lines(measurements: Sequence[Measurement]) -> list[str]:
-    """The ratios issue 6 sets targets for, with whether each is met."""
+    """The ratios the targets are set on, with whether each is met."""
     impls = {m.impl for m in measurements}
     lines = []
+    without_s3 = s3_taken_out(measurements)
     if {"project", "tutorial"} <= impls:
         speed = median(per_photo_ratios(measurements, "project", "tutorial", "cpu_ms").values())
         wall = median(per_photo_ratios(measurements, "project", "tutorial", "wall_ms").values())
         size = median(per_photo_ratios(measurements, "tutorial", "project", "total_bytes").values())
         rss = median(per_photo_ratios(measurements, "tutorial", "project", "extra_rss_mb").values())
-        without_s3 = [
-            replace(m, cpu_ms=m.cpu_ms - m.s3_ms) if m.impl == "project" and m.s3_ms > 0 else m
-            for m in measurements
-        ]
         net = median(per_photo_ratios(without_s3, "project", "tutorial", "cpu_ms").values())
         lines += [
             _target("CPU speed-up vs tutorial", speed, speed >= 4, ">= 4x"),
@@ -174,6 +212,30 @@ def target_lines(measurements: Sequence[Measurement]) -> list[str]:
             _target("CPU speed-up vs pyvips", speed, speed > 1, "> 1x"),
             f"  total bytes vs pyvips: {size:.2f}x",
         ]
+    for contender, cpu_goal, bytes_goal in (("sharp-fast", 0.85, 0.65), ("sharp", 0.45, None)):
+        if {"project", contender} <= impls:
+            cpu = median(per_photo_ratios(without_s3, contender, "project", "cpu_ms").values())
+            size = median(
+                per_photo_ratios(measurements, contender, "project", "total_bytes").values()
+            )
+            lines.append(
+                _target(
+                    f"CPU vs {contender} (project / it, S3 out)",
+                    cpu,
+                    cpu <= cpu_goal,
+                    f"<= {cpu_goal:.2f}x",
+                )
+            )
+            lines.append(
+                _target(
+                    f"total bytes vs {contender} (project / it)",
+                    size,
+                    size <= bytes_goal,
+                    f"<= {bytes_goal:.2f}x",
+                )
+                if bytes_goal
+                else f"  total bytes vs {contender} (project / it): {size:.2f}x"
+            )
     if {"tutorial", "pyvips"} <= impls:
         speed = median(per_photo_ratios(measurements, "pyvips", "tutorial", "cpu_ms").values())
         lines.append(f"  (pyvips CPU speed-up vs tutorial: {speed:.2f}x)")
@@ -249,13 +311,22 @@ def main() -> None:
         log.warning("taskset not found: processes are not pinned to one core")
     one = ONE_CORE if pin else None
 
+    node = None
+    if any(impl in SHARP_OPTIONS for impl in impls):
+        try:
+            node = install_sharp()
+        except SharpUnavailableError as exc:
+            log.error("sharp contender unavailable: %s", exc)
+            sys.exit(1)
     photos = load_corpus(args.photos)
     log.info("corpus: %s", ", ".join(f"{p.name} ({p.megapixels:.1f} MP)" for p in photos))
     measurements = []
+    sharp_versions: dict[str, str] = {}
     for photo in photos:
         for impl in impls:
             log.info("%s on %s", impl, photo.name)
-            report = run_worker(impl, photo, args.repeats, one, args.memory)
+            report = run_worker(impl, photo, args.repeats, one, args.memory, node=node)
+            sharp_versions.update(report.get("versions", {}))
             measurements.append(measurement_from_report(report, variant_labels(photo.name)))
 
     labels = [f"{v.suffix}.{v.extension}" for v in DEFAULT_VARIANTS]
@@ -284,14 +355,21 @@ def main() -> None:
 
     if "project" in impls:
         s3 = median(m.s3_ms for m in measurements if m.impl == "project")
-        cpu = summary["project"].wall_ms
-        print(f"\nS3 (moto) get + 5 puts alone, median: {s3:.0f} ms ({ratio(s3, cpu):.0%} of wall)")
+        cpu = summary["project"].cpu_ms
+        print(
+            f"\nS3 (moto) get + 5 puts alone, median: {s3:.0f} ms CPU ({ratio(s3, cpu):.0%} of the "
+            "project's CPU; taken out where a ratio says 'S3 out')"
+        )
         print_core_runs(measurements, photos, args.repeats, args.memory, pin)
-        print(f"\nCold import of lambda_function (fresh process): {cold_import_ms(one):.0f} ms")
+        wall, cpu = cold_import_ms(one)
+        print(
+            f"\nCold import of lambda_function (fresh process, median of 9): {wall:.0f} ms wall, "
+            f"{cpu:.0f} ms CPU"
+        )
         cpu_ms = summary["project"].cpu_ms
         print("\n" + format_costs(cpu_ms, cost_lines(cpu_ms)))
     print(f"\nMachine: {_machine()}")
-    print(f"Versions: {_versions()}")
+    print(f"Versions: {_versions(sharp_versions)}")
 
 
 def _machine() -> str:
@@ -305,8 +383,9 @@ def _machine() -> str:
     return f"{model}, {os.cpu_count()} cores, Python {sys.version.split()[0]}"
 
 
-def _versions() -> str:
-    """Pillow and its codec libraries, libvips, and the commit being measured."""
+def _versions(sharp: dict[str, str]) -> str:
+    """Pillow and its codec libraries, the deflate library, libvips, sharp (``sharp``: what its
+    contender reported) and the commit being measured."""
     jpeg = features.version_feature("libjpeg_turbo")
     jpeg = f"libjpeg-turbo {jpeg}" if jpeg else f"libjpeg {features.version('jpg')}"
     deflate = features.version_feature("zlib_ng")
@@ -316,9 +395,15 @@ def _versions() -> str:
         vips = importlib.metadata.version("pyvips-binary")
     except importlib.metadata.PackageNotFoundError:
         vips = "-"
+    node = (
+        f", sharp {sharp['sharp']} (libvips {sharp['libvips']}, Node {sharp['node']})"
+        if sharp
+        else ""
+    )
     return (
-        f"Pillow {pillow_version} ({codecs}), Python's zlib {zlib.ZLIB_RUNTIME_VERSION}, "
-        f"libvips {vips}, commit {_commit()}"
+        f"Pillow {pillow_version} ({codecs}), isal {importlib.metadata.version('isal')} (the PNG "
+        f"writer's deflate), Python's zlib {zlib.ZLIB_RUNTIME_VERSION}, libvips {vips}{node}, "
+        f"commit {_commit()}"
     )
 
 

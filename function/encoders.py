@@ -17,12 +17,12 @@ RESAMPLE = Image.Resampling.LANCZOS
 REDUCING_GAP = 3.0
 
 # Per-format keyword arguments for Image.save, on top of quality, icc_profile and exif, chosen by
-# measurement (`python -m bench.encoders`, one core, 8 photos of 2-20 MP, against Pillow's
-# defaults; see the README's performance section):
-# - PNG: 8-bit L, LA, RGB and RGBA go through png_writer (a fixed row filter chosen per image,
-#   zlib level 1): about 10x faster than Pillow's default for 0-23% more bytes. These options are
-#   for the other modes, which Pillow saves: zlib's run-length strategy (Z_RLE) after Pillow's
-#   adaptive filters is 4.5x faster than level 6 for +6% bytes, and the level then barely matters.
+# measurement (`python -m bench.encoder_study`, one core, 8 photos of 2-20 MP, against Pillow's
+# defaults; see the performance study in the docs):
+# - PNG: 8-bit L, LA, RGB and RGBA go through png_writer (Up or Sub, chosen per image, deflated by
+#   ISA-L at level 1), many times faster than Pillow's default. These options are for the other
+#   modes, which Pillow saves: zlib's run-length strategy (Z_RLE) after Pillow's adaptive filters
+#   is 4.5x faster than level 6 for +6% bytes, and the level then barely matters.
 # - WebP: method 0 is 4x faster than Pillow's default 4 at the same PSNR (-0.03 dB) for ~20% more
 #   WebP bytes, about 1% of the five outputs' total.
 # - JPEG: Huffman optimisation is lossless, saves ~6% of the JPEG bytes and costs ~5% of the

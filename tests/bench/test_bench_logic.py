@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import zlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,8 +13,10 @@ from PIL import Image, ImageChops
 
 from bench.__main__ import ratio_rows, target_lines, variant_labels
 from bench.corpus import Photo, scan_jpegs, select_photos
-from bench.encoders import (
+from bench.encoder_study import (
     WRITER,
+    deflate_study,
+    deflaters,
     encode,
     jpeg_settings,
     png_settings,
@@ -33,6 +36,7 @@ from bench.stats import (
 )
 from bench.table import format_cell, format_table
 from bench.worker import measure
+from function.png_writer import framed_strips
 
 
 def photo(name: str, width: int, height: int) -> Photo:
@@ -262,7 +266,8 @@ def test_png_writer_settings_are_the_function_writer_and_lossless(mode):
     image = Image.linear_gradient("L").resize((203, 131)).convert(mode)  # rows span two strips
     image.putpixel((7, 100), (255,) * len(image.getbands()) if mode != "L" else 255)
     writer = [(label, options) for label, options in png_settings() if WRITER in options]
-    assert len(writer) == 7 and ("writer: chosen per image", {WRITER: None}) in writer
+    # three filters at four ISA-L levels, and the writer's own choice
+    assert len(writer) == 13 and ("writer: chosen per image", {WRITER: None}) in writer
     sizes = set()
     for _, options in writer:
         ms, data = encode(image, "PNG", options)
@@ -272,4 +277,18 @@ def test_png_writer_settings_are_the_function_writer_and_lossless(mode):
             back.load()
             assert (back.format, back.mode, back.size) == ("PNG", mode, image.size)
             assert ImageChops.difference(back, image).getbbox() is None
-    assert len(sizes) > 1  # the filters and strategies really differ
+    assert len(sizes) > 1  # the filters and levels really differ
+
+
+def test_deflate_study_libraries_write_standard_zlib_streams():
+    image = Image.linear_gradient("L").resize((203, 131)).convert("RGB")
+    stream = b"".join(framed_strips(image, "up"))
+    made = deflaters()
+    assert {"zlib 1 Z_RLE", "zlib-ng 1 Z_RLE", "ISA-L 0", "ISA-L 3"} <= set(made)
+    for make in made.values():
+        deflate = make()
+        assert zlib.decompress(deflate.compress(stream) + deflate.flush()) == stream
+    results = {r.label: r for r in deflate_study([image])}
+    assert set(results) == set(made)
+    assert results["zlib 1 Z_RLE"].typical == 1.0
+    assert all(r.size > 0 and r.ms >= 0 for r in results.values())

@@ -16,7 +16,8 @@ from function.encoders import ENCODER_OPTIONS
 from function.encoders import encode as encode_variant
 from function.png_writer import (
     CANDIDATE_FILTERS,
-    CANDIDATE_STRATEGIES,
+    DEFLATE_LEVELS,
+    FILTER_TYPES,
     STRIP_ROWS,
     PngSettings,
     choose_settings,
@@ -27,7 +28,8 @@ SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}
 COLOUR_TYPE = {"L": 0, "RGB": 2, "LA": 4, "RGBA": 6}
 SIZES = [(1, 1), (1, 70), (70, 1), (203, 131), (5, 129), (67, 64), (130, 65)]
-ALL_SETTINGS = [PngSettings(f, s) for f in CANDIDATE_FILTERS for s in CANDIDATE_STRATEGIES]
+# Every filter at every ISA-L deflate level the writer accepts.
+ALL_SETTINGS = [PngSettings(f, level) for f in FILTER_TYPES for level in DEFLATE_LEVELS]
 
 
 def noise(mode: str, size: tuple[int, int], seed: int = 1) -> Image.Image:
@@ -150,12 +152,25 @@ def test_choice_follows_the_image_structure():
     assert choose_settings(rows).row_filter == "sub"
     for image in (columns, rows):
         chosen = len(encode_png(image))
-        assert chosen == min(len(encode_png(image, settings=s)) for s in ALL_SETTINGS)
+        assert chosen == min(
+            len(encode_png(image, settings=PngSettings(f))) for f in CANDIDATE_FILTERS
+        )
 
 
-def test_unknown_filter_is_refused():
+def test_unknown_filter_or_level_is_refused():
     with pytest.raises(ValueError, match="paeth"):
-        PngSettings("paeth", zlib.Z_RLE)
+        PngSettings("paeth")
+    with pytest.raises(ValueError, match="level 4"):
+        PngSettings("up", 4)
+
+
+def test_default_settings_are_isal_level_1_with_the_chosen_filter():
+    image = gradient("RGB", (90, 3 * STRIP_ROWS))
+    chosen = choose_settings(image)
+    assert chosen.level == 1
+    assert encode_png(image) == encode_png(image, settings=chosen)
+    others = {encode_png(image, settings=PngSettings(chosen.row_filter, lv)) for lv in (0, 3)}
+    assert encode_png(image) not in others  # the level is used, not ignored
 
 
 def test_icc_profile_kept_byte_for_byte_as_pillow_writes_it():

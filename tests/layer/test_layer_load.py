@@ -1,7 +1,7 @@
 """The layer for this machine's CPU, loaded the way Lambda loads /opt/python (needs the index).
 
-Pillow encodes and boto3 builds a request (with a parameter newer than the runtime's SDK) from the
-layer alone, in a bare Python 3.12.
+Pillow encodes, ISA-L deflates and boto3 builds a request (with a parameter newer than the
+runtime's SDK) from the layer alone, in a bare Python 3.12.
 """
 
 import json
@@ -50,13 +50,20 @@ with Stubber(client) as stub:
     stub.add_response("put_object", {"ETag": '"e"'}, {"Bucket": "b", "Key": "k", "Body": b"",
                                                      "IfNoneMatch": "*"})
     client.put_object(Bucket="b", Key="k", Body=b"", IfNoneMatch="*")
+import zlib
+import isal
+from isal import isal_zlib
+rows = image.tobytes() * 20
+deflated = isal_zlib.compress(rows, 1)
 print(json.dumps({
+    "isal_file": isal.__file__,
+    "isal_round_trip": zlib.decompress(deflated) == rows and len(deflated) < len(rows) // 10,
     "boto3": [boto3.__version__, boto3.__file__],
     "botocore": [botocore.__version__, botocore.__file__],
     "modules_outside_the_layer": sorted(
         name for name, module in sys.modules.items()
         if name.split(".")[0] in {"boto3", "botocore", "s3transfer", "jmespath", "dateutil",
-                                  "six", "urllib3", "PIL"}
+                                  "six", "urllib3", "PIL", "isal"}
         and getattr(module, "__file__", None)
         and not module.__file__.startswith(layer)
     ),
@@ -86,7 +93,7 @@ def this_architecture() -> str:
     return {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}[platform.machine()]
 
 
-def test_python312_imports_pillow_pi_heif_and_the_sdk_from_the_layer_alone(tmp_path):
+def test_python312_imports_pillow_pi_heif_isal_and_the_sdk_from_the_layer_alone(tmp_path):
     build = build_layer(this_architecture())
     opt = tmp_path / "opt"  # Lambda unpacks the layer's zip under /opt
     extract_zip(build.zip_path, opt)
@@ -110,6 +117,9 @@ def test_python312_imports_pillow_pi_heif_and_the_sdk_from_the_layer_alone(tmp_p
     assert report["isolated"] == 1
     assert Path(report["pil_file"]).is_relative_to(layer_python)
     assert report["version"] == "13.0.0"
+    # ISA-L's deflate (the PNG writer's) loads from the layer and writes standard zlib streams.
+    assert Path(report["isal_file"]).is_relative_to(layer_python)
+    assert report["isal_round_trip"] is True
     assert not [p for p in report["sys_path"] if "-packages" in p]
     assert report["modules_outside_the_layer"] == []
     tested = installed_versions()

@@ -1,12 +1,13 @@
-"""Encoder study: ``python -m bench.encoders [--photos N]``.
+"""Encoder study: ``python -m bench.encoder_study [--photos N]``.
 
 On photos of the corpus (decoded once, pinned to one core) it times the full-size PNG encode for
 every zlib level, ``optimize``, the zlib strategies Pillow exposes (``compress_type``) and the
-function's fixed-filter writer (``function/png_writer.py``) with each filter and strategy and with
-its per-image choice; the WebP encode for every ``method`` at quality 80; and JPEG q85 with and
-without Huffman optimisation. It prints the trade-off tables and the fastest settings within the
-byte budgets, times the ways to make the thumbnail, and whether encoding the PNG on a second thread
-pays on one core versus two.
+function's fixed-filter writer (``function/png_writer.py``) with each filter and ISA-L level and
+with its per-image choice; the deflate libraries (the standard library's zlib, zlib-ng, ISA-L) on
+the writer's filtered rows; the WebP encode for every ``method`` at quality 80; and JPEG q85 with
+and without Huffman optimisation. It prints the trade-off tables and the fastest settings within
+the byte budgets, times the ways to make the thumbnail, and whether encoding the PNG on a second
+thread pays on one core versus two.
 """
 
 from __future__ import annotations
@@ -21,12 +22,21 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from isal import isal_zlib
 from PIL import Image, ImageChops, ImageStat
+from zlib_ng import zlib_ng
 
 from bench.corpus import Photo, load_corpus
 from bench.stats import EncoderResult, fastest_within, median, ratio
 from bench.table import format_table
-from function.png_writer import ZLIB_LEVEL, PngSettings, encode_png
+from function.png_writer import (
+    DEFLATE_LEVELS,
+    FILTER_TYPES,
+    PngSettings,
+    choose_settings,
+    encode_png,
+    framed_strips,
+)
 
 ONE_CORE = {1}
 # The full-size PNG is 75-90% of the five outputs' bytes, so its median ratio must itself stay
@@ -39,6 +49,7 @@ ZLIB_STRATEGIES = {1: "Z_FILTERED", 2: "Z_HUFFMAN_ONLY", 3: "Z_RLE", 4: "Z_FIXED
 PNG_DEFAULT = "level 6"
 WRITER = "writer"  # marks a setting of the function's PNG writer (function/png_writer.py)
 WEBP_DEFAULT = "method 4"
+DEFLATE_BASELINE = "zlib 1 Z_RLE"
 
 
 def png_settings() -> list[tuple[str, dict[str, Any]]]:
@@ -52,14 +63,40 @@ def png_settings() -> list[tuple[str, dict[str, Any]]]:
             settings.append(
                 (f"level {level} {name}", {"compress_level": level, "compress_type": strategy})
             )
-    for row_filter in ("sub", "up", "average"):
-        for strategy in (zlib.Z_RLE, zlib.Z_DEFAULT_STRATEGY):
-            name = "" if strategy == zlib.Z_DEFAULT_STRATEGY else f" {ZLIB_STRATEGIES[strategy]}"
-            options = {WRITER: PngSettings(row_filter, strategy)}
-            label = f"writer: {row_filter.capitalize()} + zlib {ZLIB_LEVEL}{name}"
-            settings.append((label, options))
+    for row_filter in FILTER_TYPES:
+        for level in DEFLATE_LEVELS:
+            label = f"writer: {row_filter.capitalize()} + ISA-L {level}"
+            settings.append((label, {WRITER: PngSettings(row_filter, level)}))
     settings.append(("writer: chosen per image", {WRITER: None}))
     return settings
+
+
+def deflaters() -> dict[str, Callable[[], Any]]:
+    """Each deflate library and setting studied on the writer's filtered rows, labelled: a
+    factory of its streaming compressor (``compress`` then ``flush``, as zlib's)."""
+    found: dict[str, Callable[[], Any]] = {}
+    for name, module in (("zlib", zlib), ("zlib-ng", zlib_ng)):
+        for strategy in (zlib.Z_DEFAULT_STRATEGY, zlib.Z_RLE):
+            label = f"{name} 1{' Z_RLE' if strategy == zlib.Z_RLE else ''}"
+            found[label] = lambda m=module, s=strategy: m.compressobj(1, zlib.DEFLATED, 15, 8, s)
+    for level in DEFLATE_LEVELS:
+        found[f"ISA-L {level}"] = lambda lv=level: isal_zlib.compressobj(lv)
+    return found
+
+
+def deflate_study(images: Sequence[Image.Image]) -> list[EncoderResult]:
+    """CPU ms and bytes of every deflater over the same data: each image's rows with the filter
+    the writer chooses for it, framed as in its IDAT stream (filtering itself not timed). The
+    baseline is the standard library's zlib at level 1 with the run-length strategy."""
+    per_photo: dict[str, list[tuple[float, int]]] = {label: [] for label in deflaters()}
+    for image in images:
+        strips = list(framed_strips(image, choose_settings(image).row_filter))
+        for label, make in deflaters().items():
+            start = time.process_time()
+            deflate = make()
+            size = sum(len(deflate.compress(strip)) for strip in strips) + len(deflate.flush())
+            per_photo[label].append(((time.process_time() - start) * 1000, size))
+    return summarize_settings(per_photo, DEFLATE_BASELINE)
 
 
 def jpeg_settings(quality: int = 85) -> list[tuple[str, dict[str, Any]]]:
@@ -279,6 +316,9 @@ def main() -> None:
     png, _ = study_format(images, "PNG", png_settings(), PNG_DEFAULT)
     print(f"\nFull-size PNG, totals over {len(images)} photos (one core)")
     print(format_table(headers, tradeoff_rows(png, PNG_DEFAULT, {}), 2))
+    deflate = deflate_study(images)
+    print(f"\nDeflate libraries on the writer's filtered rows, totals over {len(images)} photos")
+    print(format_table(headers, tradeoff_rows(deflate, DEFLATE_BASELINE, {}), 2))
     webp, webp_psnr = study_format(images, "WEBP", webp_settings(), WEBP_DEFAULT)
     print(f"\nFull-size WebP q80, totals over {len(images)} photos (one core)")
     print(format_table(headers, tradeoff_rows(webp, WEBP_DEFAULT, webp_psnr), 2))
