@@ -83,7 +83,7 @@ def default_max_pixels(
 ) -> int:
     """Default ``MAX_PIXELS``: the most opaque source pixels the resource budget admits (the
     memory left under 90% after the baseline and the download at the measured worst case per
-    pixel, unless the CPU budget is smaller): 33.3 MP at 1024 MB, 109.0 MP at 3008 MB."""
+    pixel, unless the CPU budget is smaller): 31.9 MP at 1024 MB, 104.5 MP at 3008 MB."""
     budget = ResourceBudget(memory_mb, timeout_s)
     return budget.max_pixels(max_input_bytes, alpha=False)
 

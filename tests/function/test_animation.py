@@ -10,8 +10,9 @@ import pytest
 from PIL import Image
 
 from function.animation import render_animated_webp, still_variants
+from function.budget import BYTES_PER_PIXEL
 from function.decoding import InvalidImageError, decode
-from function.settings import animation_pixel_limit
+from function.settings import ANIMATION_BYTES_PER_FRAME_PIXEL, animation_pixel_limit
 from function.variant_spec import DEFAULT_VARIANTS, VariantSpec
 from tests.function.function_helpers import (
     DEFAULT_SUFFIXES,
@@ -139,7 +140,9 @@ def many_frames_gif(count: int, size: tuple[int, int]) -> bytes:
 def test_a_thousand_frame_gif_over_the_budget_is_rejected_before_any_frame_is_rendered(
     s3, load_handler
 ):
-    handler = load_handler(MAX_PIXELS="1000000")  # a frame budget of 3,833,333 frame pixels
+    handler = load_handler(MAX_PIXELS="1000000")
+    budget = 1_000_000 * BYTES_PER_PIXEL // ANIMATION_BYTES_PER_FRAME_PIXEL  # 4,000,000
+    assert budget < 1000 * 100 * 100
     upload(s3, "long.gif", many_frames_gif(1000, (100, 100)))
 
     result = handler.lambda_handler(event("long.gif"), None)
@@ -147,7 +150,7 @@ def test_a_thousand_frame_gif_over_the_budget_is_rejected_before_any_frame_is_re
     [rejected] = result["rejected"]
     assert rejected["reason"].startswith(
         "animation too large: 1000 frames x 100x100 = 10000000 frame pixels exceeds the budget "
-        "of 3833333"
+        f"of {budget}"
     )
     assert processed_keys(s3) == []
 
@@ -183,6 +186,6 @@ def test_still_variants_leave_out_webp_only_for_animations():
 
 
 def test_animation_budget_scales_with_max_pixels_and_is_capped():
-    assert animation_pixel_limit(1_000_000) == 3_833_333  # 23 B per pixel over 6 a frame pixel
-    assert animation_pixel_limit(6_000_000) == 23_000_000
+    assert animation_pixel_limit(1_000_000) == 4_000_000  # 24 B per pixel over 6 a frame pixel
+    assert animation_pixel_limit(6_000_000) == 24_000_000
     assert animation_pixel_limit(31_157_686) == 40_000_000

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from function.budget import (
+    BYTES_PER_PIXEL,
     MAX_JPEG_SCANS,
     MAX_SEGMENTS,
     ResourceBudget,
@@ -22,7 +23,8 @@ def test_budget_derives_memory_and_cpu_from_the_memory_size_and_timeout():
     assert budget.cpu_seconds == pytest.approx(60 * 1024 / 1769 * 0.75)
     assert "TIMEOUT_SECONDS=60 at 1024 MB = 0.58 vCPU" in budget.describe_cpu()
     room = int(1024 * MIB * 0.9) - 128 * MIB - 64 * MIB
-    assert budget.max_pixels(64 * MIB, alpha=False) == room // 23  # memory binds at 60 s
+    # memory binds at 60 s
+    assert budget.max_pixels(64 * MIB, alpha=False) == room // BYTES_PER_PIXEL
     assert budget.max_pixels(64 * MIB, alpha=True) == room // 50
     short = ResourceBudget(1024, 5)  # CPU binds: 2.17 s at 450 ns a pixel
     assert short.max_pixels(64 * MIB, alpha=False) == int(short.cpu_seconds * 1e9 / 450)

@@ -211,7 +211,7 @@ def test_broken_and_hostile_uploads_are_rejected_among_good_ones(s3, load_handle
     assert "oversized.png" not in gets  # refused from its HEAD, never downloaded
     assert {"ok-1.jpg", "ok-2.png", "truncated.jpg"} <= set(gets)  # the hook does see downloads
     assert "MAX_PIXELS" in reasons["too-many-pixels.png"]
-    assert "with transparency exceeds 1840000" in reasons["too-many-alpha-pixels.png"]
+    assert "with transparency exceeds 1920000" in reasons["too-many-alpha-pixels.png"]
     assert "too large" in reasons["bomb.png"]
     assert processed_keys(s3) == sorted(outputs_of("ok-1") + outputs_of("ok-2"))
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from function.budget import BYTES_PER_PIXEL
 from function.settings import (
     DEFAULT_CACHE_CONTROL,
     ConfigError,
@@ -22,15 +23,17 @@ def test_settings_defaults_are_sized_from_the_function_memory():
     assert defaults.memory_mb == 1024 and defaults.variants == DEFAULT_VARIANTS
     assert defaults.max_input_bytes == 64 * MIB == default_max_input_bytes(1024)
     room = int(1024 * MIB * 0.9) - (128 + 64) * MIB  # 90% of memory, less baseline and download
-    assert defaults.max_pixels == room // 23 == default_max_pixels(1024, 64 * MIB)
-    assert 33_000_000 < defaults.max_pixels < 33_300_000  # 31 MP photos still fit
+    assert defaults.max_pixels == room // BYTES_PER_PIXEL == default_max_pixels(1024, 64 * MIB)
+    assert 31_500_000 < defaults.max_pixels < 32_000_000  # 31 MP photos still fit
     assert defaults.max_alpha_pixels == room // 50  # 15.3 MP with alpha
     assert defaults.budget.timeout_s == 60 and round(defaults.budget.cpu_seconds, 1) == 26.0
     assert not defaults.keep_exif
     bigger = load_settings({"PROCESSED_BUCKET": "out", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "3008"})
     assert bigger.max_pixels > 3 * defaults.max_pixels
     fewer = load_settings({"PROCESSED_BUCKET": "out", "MAX_INPUT_BYTES": str(320 * MIB)})
-    assert fewer.max_pixels == (int(1024 * MIB * 0.9) - (128 + 320) * MIB) // 23  # less room
+    assert (
+        fewer.max_pixels == (int(1024 * MIB * 0.9) - (128 + 320) * MIB) // BYTES_PER_PIXEL
+    )  # less room
     explicit = load_settings(
         {
             "PROCESSED_BUCKET": "out",
@@ -40,7 +43,9 @@ def test_settings_defaults_are_sized_from_the_function_memory():
         }
     )
     assert (explicit.max_pixels, explicit.max_input_bytes, explicit.keep_exif) == (100, 7, True)
-    assert explicit.max_alpha_pixels == 46  # an explicit MAX_PIXELS is scaled for alpha too
+    assert (
+        explicit.max_alpha_pixels == 100 * BYTES_PER_PIXEL // 50
+    )  # an explicit MAX_PIXELS is scaled for alpha too
     short = load_settings({"PROCESSED_BUCKET": "out", "TIMEOUT_SECONDS": "10"})
     # 10 s at 0.58 vCPU x 0.75 is 4.3 s of CPU: at 450 ns a pixel the CPU binds, not the memory
     assert short.max_pixels == int(10 * 1024 / 1769 * 0.75 * 1e9 / 450) < defaults.max_pixels

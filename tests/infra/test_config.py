@@ -106,7 +106,7 @@ def test_stack_file_is_valid():
 OVERRIDES = [
     ("environment", "prod", "prod"),
     ("memorySize", "2048", 2048),
-    ("memorySize", "180", 180),
+    ("memorySize", "181", 181),
     ("memorySize", "10240", 10240),
     ("timeout", "900", 900),
     ("logRetentionDays", "365", 365),
@@ -210,22 +210,22 @@ def test_bad_value_is_refused_naming_key_value_and_what_is_allowed(key, raw, all
     assert len(caught.value.problems) == 1
 
 
-@pytest.mark.parametrize("memory", ["128", "160", "179"])
+@pytest.mark.parametrize("memory", ["128", "160", "180"])
 def test_a_memory_size_the_function_would_refuse_is_refused_naming_the_key(memory):
     with pytest.raises(StackConfigError) as caught:
         load_settings({"memorySize": memory})
     (problem,) = caught.value.problems
     assert problem.startswith("memorySize:")
-    assert "at least 180 MB" in problem
+    assert "at least 181 MB" in problem
 
 
 def test_the_smallest_working_memory_size_is_accepted_and_the_function_loads_with_it():
-    settings = load_settings({"memorySize": "180"})
-    assert function_settings_for(settings).memory_mb == 180
+    settings = load_settings({"memorySize": "181"})
+    assert function_settings_for(settings).memory_mb == 181
 
 
 def test_a_bigger_input_limit_raises_the_smallest_memory_size():
-    with pytest.raises(StackConfigError, match=r"memorySize:.*at least 220 MB"):
+    with pytest.raises(StackConfigError, match=r"memorySize:.*at least 221 MB"):
         load_settings({"memorySize": "200", "maxInputBytes": str(48 * 1024 * 1024)})
     assert load_settings({"memorySize": "200", "maxPixels": "500000"}).memory_size == 200
 
