@@ -63,6 +63,8 @@ logger = logging.getLogger("image_pipeline")
 
 MAX_KEY_BYTES = 1024
 MAX_MANIFEST_BYTES = 1024 * 1024
+# Rounds of "write, find the key changed, act on its new state" before the event is retried.
+MAX_ROUNDS = 3
 CHANGED_REASON = "the source changed while it was processed: its current version's event applies"
 
 Outcome = ProcessedUpload | RejectedUpload | SkippedRecord | DeletedUpload
@@ -194,6 +196,29 @@ def _carry_out(
 def _process(
     state: KeyState, current: CurrentObject, contract: Contract, render: Renderer
 ) -> Outcome:
+    """Write the outputs of ``current``; if the key changes meanwhile, act on what it became
+    (remove its outputs if gone, else write its new current version: the outputs just written
+    may have overwritten those of a newer version handled concurrently)."""
+    for _ in range(MAX_ROUNDS):
+        outcome = _write(state, current, contract, render)
+        if outcome is not None:
+            return outcome
+        logger.info("s3://%s/%s changed while it was processed", state.bucket, state.key)
+        state = _state(contract, state.bucket, state.key, None)
+        if state.current is None:
+            remove_outputs(contract, state.bucket, state.key)
+            return SkippedRecord(state.bucket, state.key, current.version_id, CHANGED_REASON)
+        current = state.current
+    raise RuntimeError(
+        f"s3://{state.bucket}/{state.key} kept changing while it was processed: retrying"
+    )
+
+
+def _write(
+    state: KeyState, current: CurrentObject, contract: Contract, render: Renderer
+) -> Outcome | None:
+    """Write every variant, then the manifest, of ``current``; ``None`` when the key stopped
+    being at that version meanwhile (checked before and after the manifest is written)."""
     bucket, key, stored = state.bucket, state.key, state.stored
     started = time.perf_counter()
     settings, storage = contract.settings, contract.storage
@@ -230,11 +255,10 @@ def _process(
                 variant_entry(spec, output_key, output.data, output.width, output.height)
             )
     except Exception:
-        _remove_quietly(contract, written)
+        _remove_quietly(contract, bucket, key, version, written)
         raise
     if not still_current(version, etag, storage.current_object(bucket, key)):
-        _remove_quietly(contract, written)
-        return SkippedRecord(bucket, key, version, CHANGED_REASON)
+        return None
     source = SourceFacts(
         bucket=bucket,
         key=key,
@@ -264,11 +288,10 @@ def _process(
             tags={"variant": MANIFEST_TAG, "source-format": rendered.format},
         )
     except Exception:
-        _remove_quietly(contract, written)
+        _remove_quietly(contract, bucket, key, version, written)
         raise
     if not still_current(version, etag, storage.current_object(bucket, key)):
-        _remove_quietly(contract, [the_manifest_key, *written])
-        return SkippedRecord(bucket, key, version, CHANGED_REASON)
+        return None
     contract.notify(processed_notification(manifest))
     entry = processed_from_manifest(manifest)
     logger.info("processed s3://%s/%s", bucket, key, extra=asdict(entry))
@@ -354,10 +377,17 @@ def _ref(manifest: dict[str, Any] | None) -> ManifestRef | None:
     return ManifestRef(source.get("key"), source.get("version_id"), source.get("etag"))
 
 
-def _remove_quietly(contract: Contract, keys: list[str]) -> None:
-    """Best-effort removal of what this attempt wrote (the attempt is failing or stale)."""
+def _remove_quietly(
+    contract: Contract, bucket: str, key: str, version: str | None, keys: list[str]
+) -> None:
+    """Best-effort removal of what a failing attempt wrote: each key still holding an output of
+    this source version (one rewritten since by another attempt is left alone)."""
+    storage, processed = contract.storage, contract.settings.processed_bucket
     for output_key in keys:
         try:
-            contract.storage.delete(contract.settings.processed_bucket, output_key)
+            metadata = storage.output_metadata(processed, output_key)
+            mine = source_metadata(bucket, key, version)
+            if metadata is not None and all(metadata.get(k) == v for k, v in mine.items()):
+                storage.delete(processed, output_key)
         except Exception:
             logger.exception("could not remove %s after a failed attempt", output_key)
