@@ -73,6 +73,7 @@ class FunctionConfig:
     max_pixels: int | None = None
     keep_exif: bool = False
     watermark_json: str | None = None
+    delete_outputs: bool = True
     memory_mb: int = DEFAULT_MEMORY_MB
     timeout_s: int = 60
     function_name: str = "image-pipeline-local"
@@ -135,8 +136,6 @@ def function_environment(
         {
             "PROCESSED_BUCKET": processed_bucket,
             "NOTIFICATION_TOPIC_ARN": topic_arn or "",
-            "NAME_COLLISION": None,
-            "DELETE_OUTPUTS": None,
             "VARIANTS": None,
             "MAX_INPUT_BYTES": None,
             "MAX_PIXELS": None,
@@ -147,6 +146,7 @@ def function_environment(
                 max_input_bytes=config.max_input_bytes,
                 max_pixels=config.max_pixels,
                 watermark=parse_watermark(config.watermark_json),
+                delete_outputs=config.delete_outputs,
             ),
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
             "AWS_LAMBDA_FUNCTION_NAME": config.function_name,
