@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Bump the version when a sample changes so old caches are not reused.
-CACHE_DIR = REPO_ROOT / ".cache" / "demo-samples-v2"
+CACHE_DIR = REPO_ROOT / ".cache" / "demo-samples-v3"
 ORIENTATION_TAG = 0x0112
 ROTATE_90_CW = 6  # EXIF orientation: display = stored pixels rotated 90 degrees clockwise
 PHOTO_SIZE = (1200, 800)
