@@ -249,10 +249,10 @@ S3_TEST_EVENT = "s3:TestEvent"
 @dataclass(frozen=True)
 class QueueMessage:
     """One SQS message of a queue-mode batch: its id (what ``batchItemFailures`` names) and the
-    uploads its S3 notification announces; no uploads for S3's test event."""
+    uploads (and removals) its S3 notification announces; none for S3's test event."""
 
     message_id: str
-    uploads: tuple[Upload | BadRecord, ...]
+    uploads: tuple[Upload | Removal | BadRecord, ...]
     is_test: bool = False
 
 
