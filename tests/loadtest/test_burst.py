@@ -14,7 +14,7 @@ def test_small_burst_with_faults_loses_nothing(capsys):
     assert set(report.faults) <= {"500", "503", "reset"}
     assert report.function_retries + report.redeliveries > 0
     outcome = report.reconciliation
-    assert outcome.uploads == 40 and outcome.expected_outputs == 200 == outcome.found_outputs
+    assert outcome.uploads == 40 and outcome.expected_outputs == 240 == outcome.found_outputs
     assert report.exact and outcome.exact
     assert not report.failed_deliveries and not report.rejected
     text = format_report(report)
