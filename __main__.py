@@ -10,6 +10,7 @@ from infra.config import load_settings
 from infra.failure import FailureArgs, FailureCapture
 from infra.ingest import ConsumerArgs, IngestArgs, IngestQueue, QueueConsumer
 from infra.naming import physical_name, standard_tags
+from infra.notifications import NotificationArgs, NotificationTopic
 from infra.processor import ImageProcessor, ProcessorArgs
 from infra.stack_outputs import StackOutputs
 
@@ -64,6 +65,11 @@ if settings.ingest == "queue":
             settings=settings, upload_bucket_arn=uploads.arn, account_id=account_id, tags=tags
         ),
     )
+notifications = (
+    NotificationTopic("notifications", NotificationArgs(account_id=account_id, tags=tags))
+    if settings.notifications
+    else None
+)
 processor = ImageProcessor(
     "processor",
     ProcessorArgs(
@@ -74,6 +80,7 @@ processor = ImageProcessor(
         account_id=account_id,
         tags=tags,
         ingest=ingest,
+        notification_topic_arn=notifications.topic.arn if notifications else None,
     ),
 )
 if ingest:
@@ -103,6 +110,7 @@ outputs = StackOutputs(
     failure_queue_url=failure_queue_url,
     ingest_queue_url=ingest.queue.url if ingest else "",
     cdn_domain_name=cdn.domain_name if cdn else "",
+    notification_topic_arn=notifications.topic.arn if notifications else "",
 )
 for name, value in outputs.items():
     pulumi.export(name, value)

@@ -79,6 +79,7 @@ class DecodedImage:
     format: str
     source_size: tuple[int, int]
     frames: int = 1
+    orientation: int | None = None  # the EXIF orientation applied, None when the file has none
 
 
 def decode(
@@ -208,7 +209,7 @@ def _decode(
             raise InvalidImageError(problem)
         image.decodermaxblock = READ_BLOCK
     image_format = image.format or "UNKNOWN"
-    orientation = image.getexif().get(ORIENTATION_TAG, 1)
+    orientation = image.getexif().get(ORIENTATION_TAG)
     swapped = orientation in SWAPS_AXES
     upright = (height, width) if swapped else (width, height)
     wanted = planner(upright) if planner and image_format == "JPEG" else None
@@ -216,4 +217,4 @@ def _decode(
         image.draft(None, (wanted[1], wanted[0]) if swapped else wanted)
     image.load()
     ImageOps.exif_transpose(image, in_place=True)
-    return DecodedImage(image, image_format, upright, frames)
+    return DecodedImage(image, image_format, upright, frames, orientation)

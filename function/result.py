@@ -42,6 +42,7 @@ class ProcessedUpload:
     source: SourceSummary
     outputs: tuple[OutputSummary, ...]
     duration_ms: float
+    manifest_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,27 @@ class RejectedUpload:
     key: str | None
     version_id: str | None
     reason: str
+
+
+@dataclass(frozen=True)
+class SkippedRecord:
+    """A record that needed no work: a stale version, or outputs already current."""
+
+    bucket: str
+    key: str
+    version_id: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class DeletedUpload:
+    """A deleted upload whose outputs were removed: ``removed`` lists the output keys that no
+    longer hold its outputs."""
+
+    bucket: str
+    key: str
+    version_id: str | None
+    removed: tuple[str, ...]
 
 
 @dataclass
@@ -65,6 +87,8 @@ class HandlerResult:
     processed: list[ProcessedUpload] = field(default_factory=list)
     rejected: list[RejectedUpload] = field(default_factory=list)
     batch_item_failures: list[str] = field(default_factory=list)
+    skipped: list[SkippedRecord] = field(default_factory=list)
+    deleted: list[DeletedUpload] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON-serialisable form Lambda returns; ``batchItemFailures`` is the key the SQS
@@ -72,6 +96,8 @@ class HandlerResult:
         return {
             "processed": [asdict(entry) for entry in self.processed],
             "rejected": [asdict(entry) for entry in self.rejected],
+            "skipped": [asdict(entry) for entry in self.skipped],
+            "deleted": [asdict(entry) for entry in self.deleted],
             "batchItemFailures": [
                 {"itemIdentifier": message_id} for message_id in self.batch_item_failures
             ],
@@ -89,9 +115,15 @@ class HandlerResult:
                 source=SourceSummary(**entry["source"]),
                 outputs=tuple(OutputSummary(**output) for output in entry["outputs"]),
                 duration_ms=entry["duration_ms"],
+                manifest_key=entry.get("manifest_key"),
             )
             for entry in data["processed"]
         ]
         rejected = [RejectedUpload(**entry) for entry in data["rejected"]]
         failures = [item["itemIdentifier"] for item in data.get("batchItemFailures", [])]
-        return cls(processed, rejected, failures)
+        skipped = [SkippedRecord(**entry) for entry in data.get("skipped", [])]
+        deleted = [
+            DeletedUpload(**{**entry, "removed": tuple(entry["removed"])})
+            for entry in data.get("deleted", [])
+        ]
+        return cls(processed, rejected, failures, skipped, deleted)

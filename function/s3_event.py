@@ -1,5 +1,6 @@
-"""The S3 event notification: its shape, parsed into the uploads it announces and built as S3
-sends it (event version 2.1, see "Event message structure" in the Amazon S3 user guide).
+"""The S3 event notification: its shape, parsed into the uploads and removals it announces and
+built as S3 sends it (event version 2.1, see "Event message structure" in the Amazon S3 user
+guide).
 
 In queue mode S3 sends the notification to SQS and Lambda receives a batch of SQS messages, each
 with one notification as its body (:func:`parse_sqs_messages`, :func:`sqs_event`).
@@ -36,6 +37,16 @@ class Upload:
 
 
 @dataclass(frozen=True)
+class Removal:
+    """One object an ``ObjectRemoved`` record names (key already URL-decoded); ``version_id`` is
+    the delete marker's (or the deleted version's) id when the bucket is versioned."""
+
+    bucket: str
+    key: str
+    version_id: str | None
+
+
+@dataclass(frozen=True)
 class BadRecord:
     """A record the function cannot act on, with whatever it did name."""
 
@@ -50,8 +61,8 @@ def is_test_event(event: Any) -> bool:
     return not isinstance(event, Mapping) or not event.get("Records")
 
 
-def parse_records(event: Mapping[str, Any]) -> list[Upload | BadRecord]:
-    """One :class:`Upload` or :class:`BadRecord` per record, in order.
+def parse_records(event: Mapping[str, Any]) -> list[Upload | Removal | BadRecord]:
+    """One :class:`Upload`, :class:`Removal` or :class:`BadRecord` per record, in order.
 
     S3 URL-encodes keys in notifications (``+`` for a space, ``%XX`` for UTF-8 bytes), so keys are
     decoded with :func:`urllib.parse.unquote_plus`.
@@ -62,7 +73,7 @@ def parse_records(event: Mapping[str, Any]) -> list[Upload | BadRecord]:
     return [_parse_record(record) for record in records]
 
 
-def _parse_record(record: Any) -> Upload | BadRecord:
+def _parse_record(record: Any) -> Upload | Removal | BadRecord:
     s3 = record.get("s3") if isinstance(record, Mapping) else None
     bucket_info = s3.get("bucket") if isinstance(s3, Mapping) else None
     object_info = s3.get("object") if isinstance(s3, Mapping) else None
@@ -79,8 +90,12 @@ def _parse_record(record: Any) -> Upload | BadRecord:
     version_id = object_info.get("versionId") or None
     version_id = version_id if isinstance(version_id, str) else None
     event_name = record.get("eventName", "ObjectCreated:")
+    if isinstance(event_name, str) and event_name.startswith("ObjectRemoved:"):
+        return Removal(bucket, key, version_id)
     if not isinstance(event_name, str) or not event_name.startswith("ObjectCreated:"):
-        return BadRecord(bucket, key, version_id, f"not an ObjectCreated event: {event_name!r}")
+        return BadRecord(
+            bucket, key, version_id, f"not an ObjectCreated or ObjectRemoved event: {event_name!r}"
+        )
     size = object_info.get("size")
     size = size if isinstance(size, int) and not isinstance(size, bool) else None
     return Upload(bucket, key, version_id, size)
@@ -115,6 +130,61 @@ def object_created_event(
     if version_id is not None and version_id != "null":
         s3_object["versionId"] = version_id
     s3_object["sequencer"] = sequencer
+    return _event(
+        bucket,
+        s3_object,
+        event_time=event_time,
+        region=region,
+        event_name=event_name,
+        request_id=request_id,
+        principal_id=principal_id,
+        configuration_id=configuration_id,
+    )
+
+
+def object_removed_event(
+    *,
+    bucket: str,
+    key: str,
+    version_id: str | None,
+    sequencer: str,
+    event_time: datetime,
+    region: str,
+    event_name: str = "ObjectRemoved:DeleteMarkerCreated",
+    request_id: str = "LOCAL0000000000",
+    principal_id: str = LOCAL_PRINCIPAL,
+    configuration_id: str = LOCAL_CONFIGURATION_ID,
+) -> dict[str, Any]:
+    """One ``ObjectRemoved`` notification with a single record, as S3 delivers it: no size or
+    ETag; ``versionId`` is the delete marker's (``DeleteMarkerCreated``) or the deleted
+    version's (``Delete`` of a version), present only for versioned objects."""
+    s3_object: dict[str, Any] = {"key": quote_plus(key, safe="/")}
+    if version_id is not None and version_id != "null":
+        s3_object["versionId"] = version_id
+    s3_object["sequencer"] = sequencer
+    return _event(
+        bucket,
+        s3_object,
+        event_time=event_time,
+        region=region,
+        event_name=event_name,
+        request_id=request_id,
+        principal_id=principal_id,
+        configuration_id=configuration_id,
+    )
+
+
+def _event(
+    bucket: str,
+    s3_object: dict[str, Any],
+    *,
+    event_time: datetime,
+    region: str,
+    event_name: str,
+    request_id: str,
+    principal_id: str,
+    configuration_id: str,
+) -> dict[str, Any]:
     return {
         "Records": [
             {
@@ -179,10 +249,10 @@ S3_TEST_EVENT = "s3:TestEvent"
 @dataclass(frozen=True)
 class QueueMessage:
     """One SQS message of a queue-mode batch: its id (what ``batchItemFailures`` names) and the
-    uploads its S3 notification announces; no uploads for S3's test event."""
+    uploads (and removals) its S3 notification announces; none for S3's test event."""
 
     message_id: str
-    uploads: tuple[Upload | BadRecord, ...]
+    uploads: tuple[Upload | Removal | BadRecord, ...]
     is_test: bool = False
 
 

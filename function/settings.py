@@ -6,8 +6,10 @@ misconfigured function fails loudly instead of rejecting every upload.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from function.budget import (
     ALPHA_BYTES_PER_PIXEL,
@@ -42,6 +44,8 @@ ENCODE_THREAD_MIN_VCPUS = 2
 # browser or CDN keeps showing the old image, and "immutable" would be wrong.
 DEFAULT_CACHE_CONTROL = "public, max-age=86400"
 MAX_CACHE_CONTROL_LENGTH = 256
+NAME_COLLISIONS: tuple[str, ...] = ("reject", "replace")
+TOPIC_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
 FALSE_VALUES = frozenset({"", "0", "false", "no", "off"})
 
@@ -71,6 +75,9 @@ class Settings:
     budget: ResourceBudget
     watermark: Watermark | None = None
     cache_control: str = DEFAULT_CACHE_CONTROL
+    notification_topic_arn: str | None = None
+    name_collision: Literal["reject", "replace"] = "reject"
+    delete_outputs: bool = True
 
 
 def default_max_input_bytes(memory_mb: int) -> int:
@@ -122,15 +129,19 @@ def configured_environment(
     watermark: Watermark | None = None,
     cache_control: str | None = None,
     timeout_s: int = DEFAULT_TIMEOUT_SECONDS,
+    name_collision: str = "reject",
+    delete_outputs: bool = True,
 ) -> dict[str, str]:
-    """The environment variables the stack sets from its configuration (``PROCESSED_BUCKET``
-    and Lambda's own variables come from the deployment; the timeout is not one of them, so it
-    travels as ``TIMEOUT_SECONDS``); unset values keep their defaults, and ``WATERMARK`` is set
-    only with a watermark."""
+    """The environment variables the stack sets from its configuration (``PROCESSED_BUCKET``,
+    ``NOTIFICATION_TOPIC_ARN`` and Lambda's own variables come from the deployment; the timeout
+    is not one of them, so it travels as ``TIMEOUT_SECONDS``); unset values keep their defaults,
+    and ``WATERMARK`` is set only with a watermark."""
     env = {
         "VARIANTS": variants_to_json(variants),
         "KEEP_EXIF": "true" if keep_exif else "false",
         "TIMEOUT_SECONDS": str(timeout_s),
+        "NAME_COLLISION": name_collision,
+        "DELETE_OUTPUTS": "true" if delete_outputs else "false",
     }
     if max_input_bytes is not None:
         env["MAX_INPUT_BYTES"] = str(max_input_bytes)
@@ -200,6 +211,35 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         budget=budget,
         watermark=watermark,
         cache_control=parse_cache_control(environ.get("CACHE_CONTROL")),
+        notification_topic_arn=_topic_arn(environ),
+        name_collision=_name_collision(environ),
+        delete_outputs=_boolean(environ, "DELETE_OUTPUTS", default=True),
+    )
+
+
+def _topic_arn(environ: Mapping[str, str]) -> str | None:
+    raw = environ.get("NOTIFICATION_TOPIC_ARN", "").strip()
+    if not raw:
+        return None
+    if not TOPIC_ARN_PATTERN.match(raw):
+        raise ConfigError(
+            "NOTIFICATION_TOPIC_ARN",
+            f"NOTIFICATION_TOPIC_ARN must be an SNS topic ARN or empty (no notifications), "
+            f"got {raw!r}",
+        )
+    return raw
+
+
+def _name_collision(environ: Mapping[str, str]) -> Literal["reject", "replace"]:
+    raw = environ.get("NAME_COLLISION", "").strip().lower() or "reject"
+    if raw == "reject":
+        return "reject"
+    if raw == "replace":
+        return "replace"
+    raise ConfigError(
+        "NAME_COLLISION",
+        f"NAME_COLLISION must be one of {', '.join(NAME_COLLISIONS)}, "
+        f"got {environ['NAME_COLLISION']!r}",
     )
 
 
@@ -254,8 +294,10 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
-def _boolean(environ: Mapping[str, str], name: str) -> bool:
+def _boolean(environ: Mapping[str, str], name: str, *, default: bool = False) -> bool:
     raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return default
     if raw in TRUE_VALUES:
         return True
     if raw in FALSE_VALUES:

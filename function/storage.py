@@ -8,11 +8,13 @@ unchanged (transient).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlencode
 
 from botocore.exceptions import ClientError
 
+from function.convergence import CurrentObject
 from function.errors import PermanentError
 from function.settings import DEFAULT_CACHE_CONTROL
 
@@ -30,6 +32,8 @@ GONE_REASONS = {
     "NoSuchVersion": "source object version not found",
     "InvalidObjectState": "source object is archived: restore it before it can be read",
 }
+# Codes of a missing object on HEAD (bare status) and GET, for lookups where absence is an answer.
+ABSENT_CODES = frozenset({"404", "NoSuchKey"})
 # S3 caps all user metadata of an object at 2 KB; a longer encoded key is linked by its hash.
 MAX_METADATA_VALUE = 1024
 
@@ -48,6 +52,31 @@ def source_metadata(bucket: str, key: str, version_id: str | None) -> dict[str, 
     else:
         metadata["source-key-sha256"] = hashlib.sha256(key.encode()).hexdigest()
     return metadata
+
+
+def names_source(metadata: Mapping[str, str], bucket: str, key: str) -> bool:
+    """Whether output metadata (see :func:`source_metadata`) names ``bucket``/``key`` as its
+    source, whichever version."""
+    expected = source_metadata(bucket, key, None)
+    return all(
+        metadata.get(name) == value
+        for name, value in expected.items()
+        if name != "source-version-id"
+    )
+
+
+def metadata_source(metadata: Mapping[str, str]) -> tuple[str, str] | None:
+    """The ``(bucket, key)`` an output's metadata names (the key decoded), or ``None`` when it
+    names none or gives only the key's hash."""
+    bucket, encoded_key = metadata.get("source-bucket"), metadata.get("source-key")
+    if not bucket or encoded_key is None:
+        return None
+    return bucket, unquote(encoded_key)
+
+
+def tag_set(tags: Mapping[str, str]) -> str:
+    """Object tags as the URL-encoded query string ``PutObject`` takes."""
+    return urlencode(sorted(tags.items()))
 
 
 class Storage:
@@ -76,9 +105,17 @@ class Storage:
             return body.read(max_bytes + 1)
 
     def put(
-        self, bucket: str, key: str, data: bytes, content_type: str, metadata: dict[str, str]
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        content_type: str,
+        metadata: dict[str, str],
+        *,
+        tags: Mapping[str, str] | None = None,
     ) -> None:
-        """Write one output with its content type, cache policy and source metadata."""
+        """Write one output with its content type, cache policy, source metadata and tags."""
+        extra = {"Tagging": tag_set(tags)} if tags else {}
         self._client.put_object(
             Bucket=bucket,
             Key=key,
@@ -86,7 +123,45 @@ class Storage:
             ContentType=content_type,
             CacheControl=self.cache_control,
             Metadata=metadata,
+            **extra,
         )
+
+    def current_object(self, bucket: str, key: str) -> CurrentObject | None:
+        """The current version of ``key`` (HEAD without a version id), or ``None`` when the key
+        does not exist (404: deleted, or never created); other errors propagate."""
+        try:
+            head = self._client.head_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc) in ABSENT_CODES:
+                return None
+            raise
+        return CurrentObject(head.get("VersionId"), head.get("ETag"), head.get("LastModified"))
+
+    def output_metadata(self, bucket: str, key: str) -> dict[str, str] | None:
+        """The user metadata of an output (HEAD), or ``None`` when there is no such object."""
+        try:
+            head = self._client.head_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc) in ABSENT_CODES:
+                return None
+            raise
+        return dict(head.get("Metadata", {}))
+
+    def read_small(self, bucket: str, key: str, max_bytes: int) -> bytes | None:
+        """The bytes of a small object (a manifest), at most ``max_bytes + 1`` of them, or
+        ``None`` when there is no such object."""
+        try:
+            response = self._client.get_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc) in ABSENT_CODES:
+                return None
+            raise
+        with response["Body"] as body:
+            return body.read(max_bytes + 1)
+
+    def delete(self, bucket: str, key: str) -> None:
+        """Delete ``key`` (in a versioned bucket: a delete marker over its current version)."""
+        self._client.delete_object(Bucket=bucket, Key=key)
 
     def _call(self, operation: str, bucket: str, key: str, version_id: str | None) -> Any:
         kwargs = {"Bucket": bucket, "Key": key}
@@ -95,7 +170,11 @@ class Storage:
         try:
             return getattr(self._client, operation)(**kwargs)
         except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
+            code = _code(exc)
             if code in GONE_REASONS:
                 raise SourceUnavailableError(f"{GONE_REASONS[code]} ({code})") from exc
             raise
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))

@@ -54,13 +54,25 @@ class VariantSpec:
         """Whether the output is bounded in width or height."""
         return self.max_width is not None or self.max_height is not None
 
+    @property
+    def name(self) -> str:
+        """The variant's name in manifests and object tags: ``<suffix>.<extension>`` (unique
+        among the configured variants)."""
+        return f"{self.suffix}.{self.extension}"
+
     def output_key(self, source_key: str) -> str:
         """Key of this output for ``source_key``, keeping its prefix: ``dir/a.jpg`` ->
         ``dir/a_<suffix>.<ext>``."""
-        prefix, _, filename = source_key.rpartition("/")
-        stem = filename.rsplit(".", 1)[0] if "." in filename[1:] else filename
-        name = f"{stem}_{self.suffix}.{self.extension}"
-        return f"{prefix}/{name}" if prefix else name
+        return sibling_key(source_key, f"{self.suffix}.{self.extension}")
+
+
+def sibling_key(source_key: str, tail: str) -> str:
+    """The processed-bucket key ``<dir>/<stem>_<tail>`` for ``source_key`` (its folder kept, its
+    extension dropped): every output of one source is named this way."""
+    prefix, _, filename = source_key.rpartition("/")
+    stem = filename.rsplit(".", 1)[0] if "." in filename[1:] else filename
+    name = f"{stem}_{tail}"
+    return f"{prefix}/{name}" if prefix else name
 
 
 DEFAULT_VARIANTS: tuple[VariantSpec, ...] = (

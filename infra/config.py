@@ -16,7 +16,12 @@ from typing import Any, Protocol
 
 import pulumi
 
-from function.settings import DEFAULT_MEMORY_MB, configured_environment, parse_cache_control
+from function.settings import (
+    DEFAULT_MEMORY_MB,
+    NAME_COLLISIONS,
+    configured_environment,
+    parse_cache_control,
+)
 from function.settings import ConfigError as FunctionConfigError
 from function.settings import Settings as FunctionSettings
 from function.settings import load_settings as load_function_settings
@@ -57,6 +62,8 @@ FUNCTION_VARIABLE_KEYS = {
     "WATERMARK": "watermark",
     "CACHE_CONTROL": "cacheControl",
     "TIMEOUT_SECONDS": "timeout",
+    "NAME_COLLISION": "nameCollision",
+    "DELETE_OUTPUTS": "deleteOutputs",
 }
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 KMS_KEY_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
@@ -116,6 +123,9 @@ class StackSettings:
     queue_max_concurrency: int = 10
     queue_max_receive_count: int = 5
     queue_age_alarm_seconds: int = 3600
+    notifications: bool = True
+    delete_outputs: bool = True
+    name_collision: str = "reject"
 
 
 class _Reader:
@@ -238,6 +248,9 @@ def load_settings(source: ConfigSource) -> StackSettings:
         queue_age_alarm_seconds=reader.bounded(
             "queueAgeAlarmSeconds", defaults.queue_age_alarm_seconds, QUEUE_AGE_ALARM_RANGE
         ),
+        notifications=reader.boolean("notifications", defaults.notifications),
+        delete_outputs=reader.boolean("deleteOutputs", defaults.delete_outputs),
+        name_collision=reader.choice("nameCollision", defaults.name_collision, NAME_COLLISIONS),
     )
     _check_combinations(reader, settings)
     if not reader.problems:
@@ -281,6 +294,8 @@ def function_settings_for(settings: StackSettings) -> FunctionSettings:
         watermark=settings.watermark,
         cache_control=settings.cache_control,
         timeout_s=settings.timeout,
+        name_collision=settings.name_collision,
+        delete_outputs=settings.delete_outputs,
     )
     environ["PROCESSED_BUCKET"] = "processed-bucket-at-preview"
     environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(settings.memory_size)

@@ -54,10 +54,18 @@ def processor_policy(
     upload_bucket_arn: str,
     processed_bucket_arn: str,
     log_group_arn: str,
+    *,
     upload_prefix: str = "",
     kms_key_arn: str | None = None,
+    notification_topic_arn: str | None = None,
 ) -> Document:
     """The function's permissions: read uploads, write variants, write its own logs.
+
+    On the processed bucket: write outputs with their tags (``s3:PutObjectTagging`` is what
+    ``PutObject`` with tags needs), read them back (a manifest, or an output's source metadata to
+    see who owns a name), list the bucket (so a missing output is a 404, not a 403) and delete
+    outputs (of a deleted upload, of a failed attempt, a stale manifest). With a topic, publish
+    to that topic only.
 
     ``s3:ListBucket`` on the upload bucket (the bucket, not its objects) is what makes S3 answer
     404 rather than 403 for an upload deleted before the function read it, so the function
@@ -79,8 +87,20 @@ def processor_policy(
         {
             "Sid": "WriteVariants",
             "Effect": "Allow",
-            "Action": ["s3:PutObject"],
+            "Action": ["s3:PutObject", "s3:PutObjectTagging"],
             "Resource": [objects_arn(processed_bucket_arn)],
+        },
+        {
+            "Sid": "ReadAndRemoveOutputs",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:DeleteObject"],
+            "Resource": [objects_arn(processed_bucket_arn)],
+        },
+        {
+            "Sid": "SeeMissingOutputs",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [processed_bucket_arn],
         },
         {
             "Sid": "WriteOwnLogs",
@@ -89,6 +109,15 @@ def processor_policy(
             "Resource": [log_streams_arn(log_group_arn)],
         },
     ]
+    if notification_topic_arn:
+        statements.append(
+            {
+                "Sid": "PublishOutcomes",
+                "Effect": "Allow",
+                "Action": ["sns:Publish"],
+                "Resource": [notification_topic_arn],
+            }
+        )
     if kms_key_arn:
         statements.append(
             {
@@ -112,6 +141,36 @@ def failure_destination_policy(queue_arn: str) -> Document:
                 "Action": ["sqs:SendMessage"],
                 "Resource": [queue_arn],
             }
+        ],
+    }
+
+
+def notification_topic_policy(topic_arn: str, account_id: str) -> Document:
+    """Resource policy of the notification topic: the owning account may subscribe and read the
+    topic's attributes (publishing is granted to the function's role alone, by its own policy),
+    and nothing is accepted without TLS."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "AccountSubscribes",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": [
+                    "sns:Subscribe",
+                    "sns:GetTopicAttributes",
+                    "sns:ListSubscriptionsByTopic",
+                ],
+                "Resource": [topic_arn],
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": ["sns:Publish", "sns:Subscribe"],
+                "Resource": [topic_arn],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
         ],
     }
 

@@ -23,6 +23,7 @@ from infra.packaging import HANDLER, function_archive
 from layer.build import RUNTIME
 
 OBJECT_CREATED = "s3:ObjectCreated:*"
+OBJECT_REMOVED = "s3:ObjectRemoved:*"
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class ProcessorArgs:
     tags: dict[str, str]
     # Queue ingest: S3 notifies this component's queue instead of the function.
     ingest: IngestQueue | None = None
+    notification_topic_arn: pulumi.Input[str] | None = None
 
 
 def function_environment(settings: StackSettings) -> dict[str, str]:
@@ -49,7 +51,15 @@ def function_environment(settings: StackSettings) -> dict[str, str]:
         watermark=settings.watermark,
         cache_control=settings.cache_control,
         timeout_s=settings.timeout,
+        name_collision=settings.name_collision,
+        delete_outputs=settings.delete_outputs,
     )
+
+
+def trigger_events(settings: StackSettings) -> list[str]:
+    """The upload bucket's events the function receives: creations, and removals when outputs
+    follow deletes."""
+    return [OBJECT_CREATED, OBJECT_REMOVED] if settings.delete_outputs else [OBJECT_CREATED]
 
 
 def notification_filters(prefix: str, suffixes: tuple[str, ...]) -> list[dict[str, str]]:
@@ -96,7 +106,10 @@ class ImageProcessor(pulumi.ComponentResource):
             f"{name}-access",
             role=self.role.id,
             policy=pulumi.Output.all(
-                args.upload_bucket.arn, args.processed_bucket.arn, self.log_group.arn
+                args.upload_bucket.arn,
+                args.processed_bucket.arn,
+                self.log_group.arn,
+                args.notification_topic_arn or "",
             ).apply(
                 lambda arns: json.dumps(
                     processor_policy(
@@ -105,6 +118,7 @@ class ImageProcessor(pulumi.ComponentResource):
                         log_group_arn=arns[2],
                         upload_prefix=settings.upload_prefix,
                         kms_key_arn=settings.kms_key_arn,
+                        notification_topic_arn=arns[3] or None,
                     )
                 )
             ),
@@ -128,6 +142,7 @@ class ImageProcessor(pulumi.ComponentResource):
             environment=aws.lambda_.FunctionEnvironmentArgs(
                 variables={
                     "PROCESSED_BUCKET": args.processed_bucket.name,
+                    "NOTIFICATION_TOPIC_ARN": args.notification_topic_arn or "",
                     **function_environment(settings),
                 }
             ),
@@ -141,6 +156,7 @@ class ImageProcessor(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, access]),
         )
         filters = notification_filters(settings.upload_prefix, settings.upload_suffixes)
+        events = trigger_events(settings)
         if args.ingest is not None:
             self.permission = None
             self.notification = aws.s3.BucketNotification(
@@ -148,7 +164,7 @@ class ImageProcessor(pulumi.ComponentResource):
                 bucket=args.upload_bucket.bucket.id,
                 queues=[
                     aws.s3.BucketNotificationQueueArgs(
-                        queue_arn=args.ingest.queue.arn, events=[OBJECT_CREATED], **entry
+                        queue_arn=args.ingest.queue.arn, events=events, **entry
                     )
                     for entry in filters
                 ],
@@ -169,7 +185,9 @@ class ImageProcessor(pulumi.ComponentResource):
                 bucket=args.upload_bucket.bucket.id,
                 lambda_functions=[
                     aws.s3.BucketNotificationLambdaFunctionArgs(
-                        lambda_function_arn=self.function.arn, events=[OBJECT_CREATED], **entry
+                        lambda_function_arn=self.function.arn,
+                        events=trigger_events(settings),
+                        **entry,
                     )
                     for entry in filters
                 ],

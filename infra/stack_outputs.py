@@ -16,7 +16,8 @@ class StackOutputs[Value]:
 
     ``failure_queue_url`` is where events that failed every attempt wait: the async failure queue
     with direct ingest, the dead-letter queue with queue ingest. ``ingest_queue_url`` (queue
-    ingest) and ``cdn_domain_name`` (``cdn`` on) are empty strings when off.
+    ingest), ``cdn_domain_name`` (``cdn`` on) and ``notification_topic_arn`` (``notifications``
+    on) are empty strings when off.
     """
 
     upload_bucket_name: Value
@@ -30,6 +31,7 @@ class StackOutputs[Value]:
     failure_queue_url: Value
     ingest_queue_url: Value
     cdn_domain_name: Value
+    notification_topic_arn: Value
 
     def items(self) -> list[tuple[str, Value]]:
         """``(name, value)`` for every output, in declaration order."""
@@ -38,7 +40,9 @@ class StackOutputs[Value]:
 
 STACK_OUTPUT_NAMES: tuple[str, ...] = tuple(field.name for field in fields(StackOutputs))
 # Outputs that are empty strings while their feature is off (and absent from older stacks).
-OPTIONAL_OUTPUT_NAMES: frozenset[str] = frozenset({"ingest_queue_url", "cdn_domain_name"})
+OPTIONAL_OUTPUT_NAMES: frozenset[str] = frozenset(
+    {"ingest_queue_url", "cdn_domain_name", "notification_topic_arn"}
+)
 # What the operations tools need of every stack: present and non-empty.
 REQUIRED_OUTPUT_NAMES: tuple[str, ...] = tuple(
     name for name in STACK_OUTPUT_NAMES if name not in OPTIONAL_OUTPUT_NAMES

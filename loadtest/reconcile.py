@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from function.manifest import manifest_key
 from function.variant_spec import VariantSpec
 
 
 @dataclass(frozen=True)
 class Reconciliation:
-    """Uploads against outputs: every upload with all of its outputs, nothing else."""
+    """Uploads against outputs: every upload with all of its outputs (its variants and its
+    manifest), nothing else."""
 
     uploads: int
     expected_outputs: int
@@ -31,9 +33,12 @@ class Reconciliation:
 def reconcile(
     upload_keys: Iterable[str], outputs: Mapping[str, int], variants: Sequence[VariantSpec]
 ) -> Reconciliation:
-    """Compare the upload keys with ``outputs`` (processed key -> size in bytes)."""
+    """Compare the upload keys with ``outputs`` (processed key -> size in bytes): each upload's
+    variants and manifest."""
     uploads = sorted(set(upload_keys))
-    expected = {key: {spec.output_key(key) for spec in variants} for key in uploads}
+    expected = {
+        key: {spec.output_key(key) for spec in variants} | {manifest_key(key)} for key in uploads
+    }
     wanted = set().union(*expected.values()) if expected else set()
     found = set(outputs)
     return Reconciliation(

@@ -2,12 +2,15 @@
 
 Starts an embedded S3 endpoint on loopback, creates the stack's buckets, uploads the sample images
 (and any files or folders given), delivers each upload's S3 ``ObjectCreated`` event to the real
-handler, downloads the processed bucket to ``out/`` and writes ``out/index.html``.
+handler and prints what its manifest says, shows the notifications a subscribed queue received,
+downloads the processed bucket to ``out/`` and writes ``out/index.html``; then deletes the first
+processed upload and shows its outputs removed (the delete round trip).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import shutil
 import sys
@@ -15,8 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from function.manifest import manifest_key
 from function.variant_spec import parse_variants
 from function.watermark import check_variants, parse_watermark
+from local.demo_contract import facts_line, notifications_line
 from local.demo_report import Picture, UploadResult, human_bytes, render_page, summary_table
 from local.demo_samples import sample_paths
 from local.local_pipeline import Delivery, FunctionConfig, FunctionLoadError, LocalPipeline
@@ -237,8 +242,12 @@ def run(args: argparse.Namespace) -> int:
                 delivery = pipeline.deliver(key)
                 results.append((key, image, delivery))
                 print(f" -> {_outcome(delivery, key)}")
+                if delivery.result is not None and delivery.result.processed:
+                    print(f"    manifest: {facts_line(_manifest(pipeline, key))}")
+            print(f"Notifications received: {notifications_line(pipeline.notifications())}")
             count = download_bucket(pipeline.client, pipeline.processed_bucket, processed_dir)
             print(f"Downloaded {count} objects from {pipeline.processed_bucket} to {processed_dir}")
+            _delete_round_trip(pipeline, results)
             endpoint = s3.endpoint_url
     page_results = [
         to_result(key, originals_dir / key, out, delivery) for key, _image, delivery in results
@@ -254,6 +263,30 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(failed)} upload(s) failed after retries: see above", file=sys.stderr)
         return 1
     return 0
+
+
+def _manifest(pipeline: LocalPipeline, key: str) -> dict[str, Any]:
+    body = pipeline.client.get_object(Bucket=pipeline.processed_bucket, Key=manifest_key(key))
+    return json.loads(body["Body"].read())
+
+
+def _delete_round_trip(pipeline: LocalPipeline, results: list[tuple[str, Path, Delivery]]) -> None:
+    """Delete the first processed upload and show that its outputs went with it."""
+    processed = [key for key, _, d in results if d.result is not None and d.result.processed]
+    if not processed:
+        return
+    key = processed[0]
+    delivery = pipeline.delete(key)
+    removed = (
+        [k for entry in delivery.result.deleted for k in entry.removed] if delivery.result else []
+    )
+    left = pipeline.client.list_objects_v2(
+        Bucket=pipeline.processed_bucket, Prefix=manifest_key(key).rsplit("_", 1)[0]
+    ).get("Contents", [])
+    print(
+        f"Delete round trip: deleted {key}, ObjectRemoved event -> {len(removed)} outputs removed, "
+        f"{len(left)} left; notifications: {notifications_line(pipeline.notifications())}"
+    )
 
 
 def _outcome(delivery: Delivery, key: str) -> str:

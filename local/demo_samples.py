@@ -1,11 +1,11 @@
 """The demo's sample images, drawn with Pillow at first run and cached (no binaries in the repo).
 
 Each sample exercises something the function must get right: a photo-like JPEG stored sideways
-with an EXIF orientation (its variants must come out upright, 1200x800), the same photo as an
-iPhone stores it (HEIC, rotation in the container), a PNG with an alpha channel and a space in its
-name (URL-encoded key in the event), a palette GIF with transparency, an animated GIF (its WebP
-variant stays animated), and a file that is not an image at all (the page shows it rejected, with
-the reason).
+with an EXIF orientation (its variants must come out upright, 1200x800) and a capture time and
+camera (its manifest reports them), the same photo as an iPhone stores it (HEIC, rotation in the
+container), a PNG with an alpha channel and a space in its name (URL-encoded key in the event), a
+palette GIF with transparency, an animated GIF (its WebP variant stays animated), and a file that
+is not an image at all (the page shows it rejected, with the reason).
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from pathlib import Path
 
 import pillow_heif
 from PIL import Image, ImageDraw, ImageFilter
+from PIL.ExifTags import IFD, Base
 
 logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Bump the version when a sample changes so old caches are not reused.
-CACHE_DIR = REPO_ROOT / ".cache" / "demo-samples-v2"
+CACHE_DIR = REPO_ROOT / ".cache" / "demo-samples-v3"
 ORIENTATION_TAG = 0x0112
 ROTATE_90_CW = 6  # EXIF orientation: display = stored pixels rotated 90 degrees clockwise
 PHOTO_SIZE = (1200, 800)
@@ -67,6 +68,11 @@ def write_sideways_jpeg(image: Image.Image, path: Path) -> None:
     stored = image.transpose(Image.Transpose.ROTATE_90)
     exif = Image.Exif()
     exif[ORIENTATION_TAG] = ROTATE_90_CW
+    exif[Base.Make] = "Demo Optics"
+    exif[Base.Model] = "Harbour 1"
+    details = exif.get_ifd(IFD.Exif)
+    details[Base.DateTimeOriginal] = "2024:06:11 20:45:00"
+    details[Base.OffsetTimeOriginal] = "+01:00"
     stored.save(path, "JPEG", quality=92, exif=exif)
 
 

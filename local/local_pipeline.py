@@ -5,9 +5,13 @@
 (``PROCESSED_BUCKET``, ``VARIANTS``, ..., ``AWS_ENDPOINT_URL`` pointing at the endpoint, dummy
 credentials) and imports ``function.lambda_function`` afresh, exactly as Lambda does at a cold
 start. :meth:`LocalPipeline.deliver`
-sends one S3 ``ObjectCreated`` event for an uploaded object; :meth:`LocalPipeline.watch` starts a
-:class:`WatchDispatcher` that does so for every new object version, so any S3 client can upload and
-wait for variants as it would against a deployed stack.
+sends one S3 ``ObjectCreated`` event for an uploaded object and :meth:`LocalPipeline.delete` the
+``ObjectRemoved`` event of a delete; :meth:`LocalPipeline.watch` starts a :class:`WatchDispatcher`
+that does so for every new object version and delete marker, so any S3 client can upload, delete
+and wait for outputs as it would against a deployed stack.
+
+The function publishes its notifications to an SNS topic on the same endpoint, with an SQS queue
+subscribed to it: :meth:`LocalPipeline.notifications` reads what arrived.
 
 Like Lambda's asynchronous invocation, an event whose handler raises is retried (twice by default)
 and then recorded in :attr:`LocalPipeline.failures`, the local counterpart of the failure queue.
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import logging
 import os
 import sys
@@ -32,7 +37,7 @@ from typing import Any, Self
 import boto3
 
 from function.result import HandlerResult
-from function.s3_event import Sequencer, event_name_for, object_created_event
+from function.s3_event import Sequencer, event_name_for, object_created_event, object_removed_event
 from function.settings import DEFAULT_MEMORY_MB, configured_environment
 from function.variant_spec import parse_variants
 from function.watermark import parse_watermark
@@ -42,6 +47,8 @@ from local.local_s3 import DUMMY_CREDENTIALS, BucketNames, LocalS3, create_stack
 logger = logging.getLogger(__name__)
 
 HANDLER_MODULE = "function.lambda_function"
+TOPIC_NAME = "image-pipeline-notifications-local"
+SUBSCRIBER_QUEUE = "image-pipeline-subscriber-local"
 ACCOUNT_ID = "123456789012"
 # Variables that would redirect or re-credential the function's boto3 client: cleared, as in Lambda.
 _CLEARED_ENV = (
@@ -66,6 +73,7 @@ class FunctionConfig:
     max_pixels: int | None = None
     keep_exif: bool = False
     watermark_json: str | None = None
+    delete_outputs: bool = True
     memory_mb: int = DEFAULT_MEMORY_MB
     timeout_s: int = 60
     function_name: str = "image-pipeline-local"
@@ -115,7 +123,11 @@ class LocalLambdaContext:
 
 
 def function_environment(
-    config: FunctionConfig, processed_bucket: str, endpoint_url: str, region: str
+    config: FunctionConfig,
+    processed_bucket: str,
+    endpoint_url: str,
+    region: str,
+    topic_arn: str | None = None,
 ) -> dict[str, str | None]:
     """The environment the function runs with (``None`` = unset): the stack's variables, Lambda's
     own, and the embedded endpoint with dummy credentials."""
@@ -123,6 +135,7 @@ def function_environment(
     env.update(
         {
             "PROCESSED_BUCKET": processed_bucket,
+            "NOTIFICATION_TOPIC_ARN": topic_arn or "",
             "VARIANTS": None,
             "MAX_INPUT_BYTES": None,
             "MAX_PIXELS": None,
@@ -133,6 +146,7 @@ def function_environment(
                 max_input_bytes=config.max_input_bytes,
                 max_pixels=config.max_pixels,
                 watermark=parse_watermark(config.watermark_json),
+                delete_outputs=config.delete_outputs,
             ),
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
             "AWS_LAMBDA_FUNCTION_NAME": config.function_name,
@@ -218,6 +232,9 @@ class LocalPipeline:
         self.failures: list[Delivery] = []
         self.client: Any = None
         self.function_module: ModuleType | None = None
+        self.topic_arn: str | None = None
+        self._queue_url: str | None = None
+        self._sqs: Any = None
         self._handler: Any = None
         self._delivered: set[tuple[str, str | None]] = set()
         self._lock = threading.RLock()
@@ -238,8 +255,13 @@ class LocalPipeline:
         with contextlib.ExitStack() as stack:
             self.client = self.s3.client()
             create_stack_buckets(self.client, self.buckets, self.s3.region)
+            self.topic_arn = self._subscribe_queue()
             env = function_environment(
-                self.config, self.processed_bucket, self.s3.endpoint_url, self.s3.region
+                self.config,
+                self.processed_bucket,
+                self.s3.endpoint_url,
+                self.s3.region,
+                self.topic_arn,
             )
             stack.enter_context(patched_environ(env))
             module = stack.enter_context(cold_start())
@@ -258,6 +280,34 @@ class LocalPipeline:
         self._handler = None
         self.function_module = None
 
+    def _subscribe_queue(self) -> str:
+        """Create the notification topic and a queue subscribed to it; returns the topic ARN."""
+        sns = self.s3.client(service="sns")
+        self._sqs = self.s3.client(service="sqs")
+        topic_arn = sns.create_topic(Name=TOPIC_NAME)["TopicArn"]
+        self._queue_url = self._sqs.create_queue(QueueName=SUBSCRIBER_QUEUE)["QueueUrl"]
+        queue_arn = self._sqs.get_queue_attributes(
+            QueueUrl=self._queue_url, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+        return topic_arn
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """The notifications that reached the subscribed queue since the last call (each message's
+        JSON body), in arrival order; they are removed from the queue."""
+        messages: list[dict[str, Any]] = []
+        while True:
+            batch = self._sqs.receive_message(QueueUrl=self._queue_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
+            if not batch:
+                return messages
+            for message in batch:
+                messages.append(json.loads(json.loads(message["Body"])["Message"]))
+                self._sqs.delete_message(
+                    QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+
     def stack_outputs(self) -> dict[str, str]:
         """The stack outputs a deployed stack would give (``pulumi stack output --json``), naming
         the local buckets and function; the log group and queue are nominal."""
@@ -275,6 +325,7 @@ class LocalPipeline:
             failure_queue_url=f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{name}-failures",
             ingest_queue_url="",
             cdn_domain_name="",
+            notification_topic_arn=self.topic_arn or "",
         )
         return dict(outputs.items())
 
@@ -299,6 +350,13 @@ class LocalPipeline:
             head["LastModified"],
         )
 
+    def delete(self, key: str) -> Delivery:
+        """Delete ``key`` from the upload bucket (a delete marker) and send its
+        ``ObjectRemoved:DeleteMarkerCreated`` event to the handler; returns the
+        :class:`Delivery`."""
+        response = self.client.delete_object(Bucket=self.upload_bucket, Key=key)
+        return self._deliver_removal(key, response.get("VersionId"), datetime.now(UTC))
+
     def watch(self, interval_s: float = 0.2) -> WatchDispatcher:
         """A started :class:`WatchDispatcher` for the upload bucket (stop it, or use ``with``)."""
         dispatcher = WatchDispatcher(self, interval_s)
@@ -306,12 +364,14 @@ class LocalPipeline:
         return dispatcher
 
     def pending_versions(self) -> list[dict[str, Any]]:
-        """Object versions in the upload bucket that no event was delivered for, oldest first."""
+        """Object versions and delete markers in the upload bucket that no event was delivered
+        for, oldest first (a delete marker has ``IsDeleteMarker`` set)."""
         paginator = self.client.get_paginator("list_object_versions")
         versions = [
-            version
+            {**entry, "IsDeleteMarker": kind == "DeleteMarkers"}
             for page in paginator.paginate(Bucket=self.upload_bucket)
-            for version in page.get("Versions", [])
+            for kind in ("Versions", "DeleteMarkers")
+            for entry in page.get(kind, [])
         ]
         with self._lock:
             fresh = [v for v in versions if (v["Key"], v.get("VersionId")) not in self._delivered]
@@ -324,7 +384,9 @@ class LocalPipeline:
         deliveries = []
         for version in self.pending_versions():
             key, version_id = version["Key"], version.get("VersionId")
-            if self._claim(key, version_id):
+            if version["IsDeleteMarker"] and self._claim(key, version_id):
+                deliveries.append(self._deliver_removal(key, version_id, version["LastModified"]))
+            elif self._claim(key, version_id):
                 deliveries.append(
                     self._deliver_version(
                         key,
@@ -363,6 +425,25 @@ class LocalPipeline:
             event_name=event_name_for(etag),
             request_id=uuid.uuid4().hex[:16].upper(),
         )
+        return self._deliver_event(key, version_id, event)
+
+    def _deliver_removal(self, key: str, version_id: str | None, when: datetime) -> Delivery:
+        with self._lock:
+            if self._handler is None:
+                raise RuntimeError("LocalPipeline is not open: use it as a context manager")
+            self._delivered.add((key, version_id))
+        event = object_removed_event(
+            bucket=self.upload_bucket,
+            key=key,
+            version_id=version_id,
+            sequencer=self._sequencer.next(),
+            event_time=when,
+            region=self.s3.region,
+            request_id=uuid.uuid4().hex[:16].upper(),
+        )
+        return self._deliver_event(key, version_id, event)
+
+    def _deliver_event(self, key: str, version_id: str | None, event: dict[str, Any]) -> Delivery:
         delivery = Delivery(key=key, version_id=version_id, event=event)
         self._invoke_with_retries(delivery)  # outside the lock: workers may deliver concurrently
         with self._lock:
@@ -397,7 +478,8 @@ class LocalPipeline:
 
 class WatchDispatcher:
     """Background thread polling the upload bucket (``ListObjectVersions``) and delivering an
-    ``ObjectCreated`` event for every object version not delivered yet, like S3's notification.
+    ``ObjectCreated`` event for every object version, and an ``ObjectRemoved`` event for every
+    delete marker, not delivered yet, like S3's notification.
 
     Started by :meth:`LocalPipeline.watch`; stopping it (or leaving its ``with`` block) waits for
     the event in flight.

@@ -143,10 +143,11 @@ class LocalS3:
     ) -> None:
         self.stop()
 
-    def client(self, max_attempts: int = 2, **config: Any) -> Any:
-        """A boto3 S3 client for this endpoint, with dummy credentials (standard retries)."""
+    def client(self, service: str = "s3", max_attempts: int = 2, **config: Any) -> Any:
+        """A boto3 client of ``service`` (S3 by default; the endpoint serves SNS and SQS too) for
+        this endpoint, with dummy credentials (standard retries)."""
         return boto3.session.Session().client(
-            "s3",
+            service,
             endpoint_url=self.endpoint_url,
             region_name=self.region,
             config=Config(retries={"max_attempts": max_attempts, "mode": "standard"}, **config),

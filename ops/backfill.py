@@ -1,6 +1,6 @@
 """Reprocess a stack's existing uploads: invoke the function asynchronously with an S3 event for
-every object of the upload bucket that lacks one of its expected variants (or every object, with
-``--force``).
+every object of the upload bucket whose manifest does not already name its current version (and
+list every expected variant), or for every object with ``--force``.
 
     python -m ops.backfill --stack dev [--prefix photos/] [--force] [--dry-run]
                                [--concurrency 4] [--rate 10] [--state FILE] [--fresh]
@@ -28,14 +28,14 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from function.manifest import decode_manifest, manifest_key
 from function.s3_event import event_name_for, object_created_event
 from function.variant_spec import VariantSpec, parse_variants
 from ops.backfill_plan import (
     BackfillState,
     RateLimiter,
     SourceObject,
-    is_processed,
-    listing_prefix_for_outputs,
+    manifest_covers,
 )
 from ops.deployed_function import deployed_variants
 from ops.outputs_source import StackOutputsError, load_outputs, region_from_arn
@@ -112,13 +112,16 @@ def list_sources(
             )
 
 
-def list_processed(s3: Any, bucket: str, prefix: str, page_size: int = 1000) -> dict[str, datetime]:
-    """Every key of the processed bucket under ``prefix`` with its last-modified time."""
-    paginator = s3.get_paginator("list_objects_v2")
-    pages = paginator.paginate(
-        Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
-    )
-    return {obj["Key"]: obj["LastModified"] for page in pages for obj in page.get("Contents", [])}
+def read_manifest(s3: Any, bucket: str, source_key: str) -> dict[str, Any] | None:
+    """The manifest the function wrote for ``source_key``, or ``None`` when there is none (or
+    the object there is not a manifest)."""
+    try:
+        body = s3.get_object(Bucket=bucket, Key=manifest_key(source_key))["Body"].read()
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+            return None
+        raise
+    return decode_manifest(body)
 
 
 def backfill_event(
@@ -176,20 +179,14 @@ def run_backfill(
     if options.state_path and not options.fresh:
         state = BackfillState.load(options.state_path, options.upload_bucket)
 
-    processed: dict[str, datetime] = {}
-    if not options.force:
-        processed = list_processed(
-            s3,
-            options.processed_bucket,
-            listing_prefix_for_outputs(options.prefix),
-            options.page_size,
-        )
     pending: list[SourceObject] = []
     for source in list_sources(s3, options.upload_bucket, options.prefix, options.page_size):
         summary.listed += 1
         if state.is_done(source):
             summary.already_done += 1
-        elif not options.force and is_processed(source, processed, variants):
+        elif not options.force and manifest_covers(
+            read_manifest(s3, options.processed_bucket, source.key), source, variants
+        ):
             summary.already_processed += 1
         else:
             pending.append(source)

@@ -33,31 +33,20 @@ def expected_output_keys(key: str, variants: Iterable[VariantSpec]) -> list[str]
     return [variant.output_key(key) for variant in variants]
 
 
-def is_processed(
-    source: SourceObject,
-    processed: Mapping[str, datetime],
-    variants: Iterable[VariantSpec],
+def manifest_covers(
+    manifest: Mapping[str, Any] | None, source: SourceObject, variants: Iterable[VariantSpec]
 ) -> bool:
-    """Whether every expected output of ``source`` exists and is no older than the source.
-
-    ``processed`` maps processed-bucket keys to their last-modified times; an output older than
-    its source was made from an earlier upload under the same key, so the source needs processing.
-    """
-    for output_key in expected_output_keys(source.key, variants):
-        written = processed.get(output_key)
-        if written is None or written < source.last_modified:
-            return False
-    return True
-
-
-def listing_prefix_for_outputs(prefix: str) -> str:
-    """The processed-bucket prefix covering every output of uploads under ``prefix``.
-
-    Outputs keep their source's folder but not its file name (``a/b.jpg`` -> ``a/b_x.webp``), so
-    only the folder part of ``prefix`` is certain to be shared.
-    """
-    folder, slash, _ = prefix.rpartition("/")
-    return f"{folder}{slash}"
+    """Whether the upload's manifest (the function's completion marker) names this exact
+    version of ``source`` and lists every output the configured ``variants`` call for. Outputs
+    without a manifest are an incomplete set (or predate manifests): they are processed again,
+    and so is a source whose variants changed since."""
+    if manifest is None:
+        return False
+    described = manifest.get("source", {})
+    if described.get("key") != source.key or described.get("version_id") != source.version_id:
+        return False
+    listed = {entry.get("key") for entry in manifest.get("variants", [])}
+    return set(expected_output_keys(source.key, variants)) <= listed
 
 
 class RateLimiter:

@@ -3,6 +3,7 @@ each one, the wait schedule and the failure message."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -154,3 +155,31 @@ def format_report(upload_key: str, upload_seconds: float, results: list[VariantR
             f"after {result.seconds:.2f}s" + "".join(f"\n       {p}" for p in result.problems)
         )
     return "\n".join(lines)
+
+
+def manifest_problems(
+    manifest: dict | None,
+    upload_key: str,
+    upload_version: str | None,
+    stored: dict[str, bytes],
+) -> list[str]:
+    """What is wrong with the probe's manifest, given the bytes ``stored`` under each expected
+    variant key: absent, naming another source version, listing other keys, or a ``sha256``
+    that does not match the stored bytes. Empty when it is right."""
+    if manifest is None:
+        return ["the manifest never appeared: the set was not completed"]
+    source = manifest.get("source", {})
+    problems = []
+    if source.get("key") != upload_key or source.get("version_id") != upload_version:
+        problems.append(
+            f"the manifest names {source.get('key')} version {source.get('version_id')}, "
+            f"expected {upload_key} version {upload_version}"
+        )
+    listed = {entry.get("key"): entry for entry in manifest.get("variants", [])}
+    if set(listed) != set(stored):
+        problems.append(f"the manifest lists {sorted(listed)}, expected {sorted(stored)}")
+    for key, body in stored.items():
+        entry = listed.get(key)
+        if entry is not None and entry.get("sha256") != hashlib.sha256(body).hexdigest():
+            problems.append(f"{key}: sha256 in the manifest does not match the stored bytes")
+    return problems

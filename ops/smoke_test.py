@@ -5,13 +5,16 @@
 
 Uploads a small generated JPEG under a unique ``smoke/`` key, waits (bounded, with backoff) for
 every expected variant in the processed bucket, checks that each decodes with the right format
-and size, prints the timings, deletes every object version it caused and exits non-zero on any
-failure. boto3 honours ``AWS_ENDPOINT_URL``, so the same command runs against a local endpoint.
+and size, waits for the manifest and checks every ``sha256`` it lists against the stored bytes,
+deletes the probe and waits for its outputs to be removed (unless ``--skip-delete-check``),
+prints the timings, deletes every object version it caused and exits non-zero on any failure.
+boto3 honours ``AWS_ENDPOINT_URL``, so the same command runs against a local endpoint.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
@@ -23,6 +26,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from function.manifest import manifest_key
 from function.variant_spec import DEFAULT_VARIANTS, VariantSpec, parse_variants
 from ops.deployed_function import deployed_variants
 from ops.outputs_source import StackOutputsError, load_outputs, region_from_arn
@@ -32,6 +36,7 @@ from ops.smoke_check import (
     backoff_delays,
     format_report,
     inspect_variant,
+    manifest_problems,
     missing_variants_message,
     probe_image,
     smoke_key,
@@ -56,6 +61,7 @@ class SmokeRun:
     upload_version: str | None = None
     upload_seconds: float = 0.0
     results: list[VariantResult] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
 
 def variants_for(
@@ -121,6 +127,63 @@ def wait_for_variants(
     return [found.get(key, VariantResult(key, spec)) for key, spec in expected.items()]
 
 
+def wait_until(
+    check: Any,
+    started: float,
+    timeout: float,
+    *,
+    clock: Any = time.monotonic,
+    sleep: Any = time.sleep,
+) -> Any:
+    """Call ``check`` (with backoff) until it returns something truthy or ``timeout`` passes;
+    returns its last result."""
+    delays = backoff_delays()
+    while True:
+        result = check()
+        remaining = timeout - (clock() - started)
+        if result or remaining <= 0:
+            return result
+        sleep(min(next(delays), remaining))
+
+
+def read_if_present(s3: Any, bucket: str, key: str) -> bytes | None:
+    """The object's bytes, or ``None`` when it does not exist."""
+    try:
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in NOT_FOUND:
+            return None
+        raise
+
+
+def check_manifest(
+    s3: Any, bucket: str, run: SmokeRun, keys: list[str], timeout: float
+) -> list[str]:
+    """Wait for the probe's manifest and compare it with the stored variants."""
+    key = manifest_key(run.upload_key)
+    body = wait_until(lambda: read_if_present(s3, bucket, key), time.monotonic(), timeout)
+    manifest = json.loads(body) if body else None
+    stored = {k: read_if_present(s3, bucket, k) or b"" for k in keys}
+    return manifest_problems(manifest, run.upload_key, run.upload_version, stored)
+
+
+def check_delete_removes_outputs(
+    s3: Any, buckets: tuple[str, str], run: SmokeRun, keys: list[str], timeout: float
+) -> list[str]:
+    """Delete the probe from ``buckets[0]`` and wait for its variants and manifest to be removed
+    from ``buckets[1]``."""
+    upload_bucket, bucket = buckets
+    s3.delete_object(Bucket=upload_bucket, Key=run.upload_key)
+    every = [*keys, manifest_key(run.upload_key)]
+
+    def left() -> list[str]:
+        return [k for k in every if read_if_present(s3, bucket, k) is not None]
+
+    remaining = wait_until(lambda: not left(), time.monotonic(), timeout)
+    still = [] if remaining else left()
+    return [f"{k} was not removed after the probe was deleted" for k in still]
+
+
 def delete_all_versions(s3: Any, bucket: str, key: str) -> int:
     """Delete every version and delete marker of exactly ``key``; return how many."""
     deleted = 0
@@ -138,8 +201,10 @@ def run_smoke_test(
     outputs: dict[str, str],
     s3: Any,
     variants: tuple[VariantSpec, ...],
+    *,
     timeout: float = DEFAULT_TIMEOUT,
     keep: bool = False,
+    delete_check: bool = True,
 ) -> SmokeRun:
     """Upload the probe, wait for and check its variants, clean up; raise
     :class:`SmokeTestError` with the report on any failure."""
@@ -157,9 +222,16 @@ def run_smoke_test(
         run.upload_seconds = time.monotonic() - started
         log.info("uploaded s3://%s/%s (%d bytes)", upload_bucket, run.upload_key, len(body))
         run.results = wait_for_variants(s3, processed_bucket, expected, started, timeout)
+        if all(result.ok for result in run.results):
+            run.problems = check_manifest(s3, processed_bucket, run, list(expected), timeout)
+            if delete_check and not run.problems:
+                run.problems = check_delete_removes_outputs(
+                    s3, (upload_bucket, processed_bucket), run, list(expected), timeout
+                )
     finally:
         if not keep:
-            _clean_up(s3, upload_bucket, processed_bucket, run.upload_key, list(expected))
+            outputs_made = [*expected, manifest_key(run.upload_key)]
+            _clean_up(s3, upload_bucket, processed_bucket, run.upload_key, outputs_made)
     report = format_report(
         f"s3://{upload_bucket}/{run.upload_key}", run.upload_seconds, run.results
     )
@@ -179,6 +251,8 @@ def run_smoke_test(
         )
     if not all(result.ok for result in run.results):
         raise SmokeTestError(report + "\nsome variants are wrong (see FAIL lines above)")
+    if run.problems:
+        raise SmokeTestError(report + "\n" + "\n".join(run.problems))
     return run
 
 
@@ -208,6 +282,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="variants JSON (default: the deployed function's VARIANTS environment variable)",
     )
     parser.add_argument("--keep", action="store_true", help="leave the smoke objects in place")
+    parser.add_argument(
+        "--skip-delete-check",
+        action="store_true",
+        help="do not check that deleting the probe removes its outputs (deleteOutputs off)",
+    )
     return parser.parse_args(argv)
 
 
@@ -222,7 +301,14 @@ def main(argv: list[str] | None = None) -> int:
         s3 = boto3.client("s3", region_name=region, config=CLIENT_CONFIG)
         lambda_client = boto3.client("lambda", region_name=region, config=CLIENT_CONFIG)
         variants = variants_for(lambda_client, outputs["function_name"], args.variants)
-        run = run_smoke_test(outputs, s3, variants, timeout=args.timeout, keep=args.keep)
+        run = run_smoke_test(
+            outputs,
+            s3,
+            variants,
+            timeout=args.timeout,
+            keep=args.keep,
+            delete_check=not args.skip_delete_check,
+        )
     except SmokeTestError as exc:
         print(f"SMOKE TEST FAILED\n{exc}", file=sys.stderr)
         return 1
@@ -238,6 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     slowest = max(result.seconds or 0.0 for result in run.results)
     print(f"smoke test passed: {len(run.results)} variant(s), all within {slowest:.2f}s")
+    print("manifest complete, every sha256 matches the stored bytes")
     return 0
 
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import io
+import json
 import struct
 from datetime import UTC, datetime
 from typing import Any
 
-from PIL import Image, ImageDraw
+import boto3
+from PIL import Image, ImageCms, ImageDraw
+from PIL.ExifTags import GPS, IFD, Base
+from PIL.TiffImagePlugin import IFDRational
 
 from function.s3_event import Sequencer, object_created_event
 
@@ -148,3 +152,62 @@ def linear_grey_profile() -> bytes:
         + bytes(48)
     )
     return header + struct.pack(">I", len(tags)) + table + data
+
+
+def exif_photo(size: tuple[int, int] = (40, 20), orientation: int = 6) -> bytes:
+    """A JPEG with the EXIF of a camera photo (capture time with offset, camera, lens, exposure,
+    GPS coordinates, ``orientation``) and an embedded sRGB profile."""
+    exif = Image.Exif()
+    exif[Base.Make] = "Canon"
+    exif[Base.Model] = "EOS R5"
+    exif[Base.Orientation] = orientation
+    details = exif.get_ifd(IFD.Exif)
+    details[Base.DateTimeOriginal] = "2024:06:01 14:30:05"
+    details[Base.OffsetTimeOriginal] = "+02:00"
+    details[Base.LensModel] = "RF24-105mm F4 L IS USM"
+    details[Base.FNumber] = IFDRational(28, 10)
+    details[Base.ExposureTime] = IFDRational(1, 250)
+    details[Base.ISOSpeedRatings] = 400
+    details[Base.FocalLength] = IFDRational(50, 1)
+    location = exif.get_ifd(IFD.GPSInfo)
+    location[GPS.GPSLatitudeRef] = "N"
+    location[GPS.GPSLatitude] = (IFDRational(48, 1), IFDRational(51, 1), IFDRational(24, 1))
+    location[GPS.GPSLongitudeRef] = "E"
+    location[GPS.GPSLongitude] = (IFDRational(2, 1), IFDRational(21, 1), IFDRational(3, 1))
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return encode(photo(size), "JPEG", exif=exif, icc_profile=srgb)
+
+
+def topic_with_queue(filter_policy: dict[str, Any] | None = None) -> tuple[str, str]:
+    """An SNS topic with an SQS queue subscribed to it (under moto): ``(topic_arn, queue_url)``.
+    With ``filter_policy`` the subscription only receives the messages it matches."""
+    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    topic_arn = sns.create_topic(Name="image-pipeline-notifications")["TopicArn"]
+    name = f"subscriber-{len(sqs.list_queues().get('QueueUrls', []))}"
+    queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    attributes = {"FilterPolicy": json.dumps(filter_policy)} if filter_policy else {}
+    sns.subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=queue_arn["Attributes"]["QueueArn"],
+        Attributes=attributes,
+    )
+    return topic_arn, queue_url
+
+
+def received(queue_url: str) -> list[dict[str, Any]]:
+    """Every notification waiting in the queue (removed from it): the JSON body, with the
+    ``event`` message attribute added under ``_attribute_event``."""
+    sqs = boto3.client("sqs")
+    messages = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not batch:
+            return messages
+        for message in batch:
+            envelope = json.loads(message["Body"])
+            body = json.loads(envelope["Message"])
+            body["_attribute_event"] = envelope["MessageAttributes"]["event"]["Value"]
+            messages.append(body)
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])

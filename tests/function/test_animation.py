@@ -76,7 +76,8 @@ def test_animated_source_gives_an_animated_webp_and_first_frame_stills(
     [entry] = handler.lambda_handler(event(key), None)["processed"]
 
     stem = key.rsplit(".", 1)[0]
-    assert processed_keys(s3) == sorted(f"{stem}_{s}.{e}" for s, e in DEFAULT_SUFFIXES)
+    outputs = [f"{stem}_{s}.{e}" for s, e in DEFAULT_SUFFIXES]
+    assert processed_keys(s3) == sorted([*outputs, f"{stem}_manifest.json"])
     webp, _ = read_output(s3, f"{stem}_converted.webp")
     assert webp.n_frames == len(COLOURS)
     assert webp.info["loop"] == loop

@@ -31,7 +31,8 @@ from tests.function.function_helpers import (
 
 
 def outputs_of(stem: str) -> list[str]:
-    return sorted(f"{stem}_{suffix}.{extension}" for suffix, extension in DEFAULT_SUFFIXES)
+    variants = [f"{stem}_{suffix}.{extension}" for suffix, extension in DEFAULT_SUFFIXES]
+    return sorted([*variants, f"{stem}_manifest.json"])
 
 
 def png_header_only(width: int, height: int) -> bytes:
@@ -114,38 +115,44 @@ def test_test_event_and_empty_records_are_ignored(s3, handler):
         "RequestId": "R",
         "HostId": "H",
     }
-    assert handler.lambda_handler(test_event, None) == {
+    nothing = {
         "processed": [],
         "rejected": [],
+        "skipped": [],
+        "deleted": [],
         "batchItemFailures": [],
     }
-    assert handler.lambda_handler({"Records": []}, None) == {
-        "processed": [],
-        "rejected": [],
-        "batchItemFailures": [],
-    }
+    assert handler.lambda_handler(test_event, None) == nothing
+    assert handler.lambda_handler({"Records": []}, None) == nothing
     assert processed_keys(s3) == []
 
 
-def test_version_id_from_the_record_is_read(s3, handler):
+def test_an_event_for_a_version_no_longer_current_is_skipped(s3, handler):
     s3.put_bucket_versioning(Bucket=UPLOADS, VersioningConfiguration={"Status": "Enabled"})
     first = upload(s3, "v.png", encode(photo((120, 60)), "PNG"))
-    upload(s3, "v.png", encode(photo((60, 120)), "PNG"))
+    second = upload(s3, "v.png", encode(photo((60, 120)), "PNG"))
 
-    result = handler.lambda_handler({"Records": [record("v.png", version_id=first)]}, None)
+    stale = handler.lambda_handler({"Records": [record("v.png", version_id=first)]}, None)
 
-    [entry] = result["processed"]
-    assert entry["version_id"] == first
-    assert (entry["source"]["width"], entry["source"]["height"]) == (120, 60)
+    [skipped] = stale["skipped"]
+    assert (skipped["version_id"], stale["processed"]) == (first, [])
+    assert second in skipped["reason"]
+    assert processed_keys(s3) == []
+
+    current = handler.lambda_handler({"Records": [record("v.png", version_id=second)]}, None)
+
+    [entry] = current["processed"]
+    assert entry["version_id"] == second
+    assert (entry["source"]["width"], entry["source"]["height"]) == (60, 120)
     image, head = read_output(s3, "v_converted.png")
-    assert image.size == (120, 60)
-    assert head["Metadata"]["source-version-id"] == first
+    assert image.size == (60, 120)
+    assert head["Metadata"]["source-version-id"] == second
 
 
 def test_bad_records_processed_bucket_and_missing_objects_are_rejected(s3, handler):
     upload(s3, "good.jpg", encode(photo((80, 60)), "JPEG"))
     s3.put_object(Bucket=PROCESSED, Key="loop.jpg", Body=encode(photo((80, 60)), "JPEG"))
-    removed = record("good.jpg")
+    removed = record("gone.jpg")
     removed["eventName"] = "ObjectRemoved:Delete"
     the_event = {
         "Records": [
@@ -163,8 +170,9 @@ def test_bad_records_processed_bucket_and_missing_objects_are_rejected(s3, handl
     reasons = {entry["key"]: entry["reason"] for entry in result["rejected"]}
     assert "not found" in reasons["missing.jpg"] or "unavailable" in reasons["missing.jpg"]
     assert "processed bucket" in reasons["loop.jpg"]
-    assert "ObjectRemoved" in reasons["good.jpg"]
     assert "does not name" in reasons[None]
+    [deleted] = result["deleted"]
+    assert (deleted["key"], list(deleted["removed"])) == ("gone.jpg", outputs_of("gone"))
     assert processed_keys(s3) == sorted([*outputs_of("good"), "loop.jpg"])
 
 
@@ -328,8 +336,8 @@ def test_get_invalid_argument_raises_for_a_retry(s3, load_handler):
 
 
 def test_uploads_gone_between_head_and_get_are_rejected(s3, load_handler):
-    """Deleted between the HEAD and the GET: moto's own NoSuchKey (a delete marker) and
-    NoSuchVersion (the version deleted)."""
+    """The version read is the one current at the HEAD, so a version deleted between the HEAD
+    and the GET is moto's own NoSuchVersion, whether the event named it or not."""
     s3.put_bucket_versioning(Bucket=UPLOADS, VersioningConfiguration={"Status": "Enabled"})
     upload(s3, "key.jpg", encode(photo((80, 60)), "JPEG"))
     version = upload(s3, "version.jpg", encode(photo((80, 60)), "JPEG"))
@@ -346,7 +354,7 @@ def test_uploads_gone_between_head_and_get_are_rejected(s3, load_handler):
 
     reasons = {entry["key"]: entry["reason"] for entry in result["rejected"]}
     assert reasons == {
-        "key.jpg": "source object not found (NoSuchKey)",
+        "key.jpg": "source object version not found (NoSuchVersion)",
         "version.jpg": "source object version not found (NoSuchVersion)",
     }
     assert processed_keys(s3) == []

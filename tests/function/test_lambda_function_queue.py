@@ -121,7 +121,7 @@ def test_retried_message_succeeds_once_the_fault_clears(s3, queue, load_handler)
 
     assert len(first["batchItemFailures"]) == 1 and first["processed"] == []
     assert second["batchItemFailures"] == [] and len(second["processed"]) == 1
-    assert len(processed_keys(s3)) == len(second["processed"][0]["outputs"])
+    assert len(processed_keys(s3)) == len(second["processed"][0]["outputs"]) + 1  # + manifest
 
 
 def test_test_event_alone_is_acknowledged(s3, queue, handler):
@@ -130,6 +130,8 @@ def test_test_event_alone_is_acknowledged(s3, queue, handler):
     assert handler.lambda_handler(batch, None) == {
         "processed": [],
         "rejected": [],
+        "skipped": [],
+        "deleted": [],
         "batchItemFailures": [],
     }
 
@@ -143,4 +145,6 @@ def test_variants_carry_the_configured_cache_control(s3, load_handler):
     for output in entry["outputs"]:
         _, head = read_output(s3, output["key"])
         assert head["CacheControl"] == "public, max-age=600, stale-while-revalidate=60"
-    assert s3.list_objects_v2(Bucket=PROCESSED)["KeyCount"] == len(entry["outputs"])
+    assert s3.list_objects_v2(Bucket=PROCESSED)["KeyCount"] == len(entry["outputs"]) + 1
+    manifest_head = s3.head_object(Bucket=PROCESSED, Key=entry["manifest_key"])
+    assert manifest_head["CacheControl"] == "public, max-age=600, stale-while-revalidate=60"

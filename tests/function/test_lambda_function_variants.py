@@ -52,7 +52,7 @@ def test_default_variants_formats_sizes_types_and_quality(s3, handler):
         "photos/beach_thumbnail.jpg": ("JPEG", "image/jpeg", (150, 94)),
     }
     assert [output["key"] for output in entry["outputs"]] == list(expected)
-    assert processed_keys(s3) == sorted(expected)
+    assert processed_keys(s3) == sorted([*expected, "photos/beach_manifest.json"])
     for output in entry["outputs"]:
         image_format, content_type, size = expected[output["key"]]
         image, head = read_output(s3, output["key"])

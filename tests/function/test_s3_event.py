@@ -7,6 +7,7 @@ import json
 from function.s3_event import (
     BadRecord,
     QueueMessage,
+    Removal,
     Upload,
     is_sqs_event,
     is_test_event,
@@ -34,7 +35,11 @@ def test_records_are_decoded_and_classified():
             },
             {
                 "eventName": "ObjectRemoved:Delete",
-                "s3": {"bucket": {"name": "up"}, "object": {"key": "y"}},
+                "s3": {"bucket": {"name": "up"}, "object": {"key": "y", "versionId": "m1"}},
+            },
+            {
+                "eventName": "ObjectRestore:Completed",
+                "s3": {"bucket": {"name": "up"}, "object": {"key": "z"}},
             },
             "garbage",
         ]
@@ -42,8 +47,10 @@ def test_records_are_decoded_and_classified():
     parsed = parse_records(event)
     assert parsed[0] == Upload("up", "a b+c/café.jpg", "v1", 10)
     assert parsed[1] == Upload("up", "x", None, None)
-    assert isinstance(parsed[2], BadRecord) and parsed[2].key == "y"
-    assert isinstance(parsed[3], BadRecord) and parsed[3].bucket is None
+    assert parsed[2] == Removal("up", "y", "m1")
+    assert isinstance(parsed[3], BadRecord) and parsed[3].key == "z"
+    assert "ObjectRestore:Completed" in parsed[3].reason
+    assert isinstance(parsed[4], BadRecord) and parsed[4].bucket is None
     assert is_test_event({"Event": "s3:TestEvent"}) and is_test_event(None)
     assert not is_test_event(event)
     assert isinstance(parse_records({"Records": "nope"})[0], BadRecord)

@@ -43,6 +43,9 @@ KEY_TO_FIELD = {
     "queueMaxConcurrency": "queue_max_concurrency",
     "queueMaxReceiveCount": "queue_max_receive_count",
     "queueAgeAlarmSeconds": "queue_age_alarm_seconds",
+    "notifications": "notifications",
+    "deleteOutputs": "delete_outputs",
+    "nameCollision": "name_collision",
 }
 CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -143,6 +146,9 @@ OVERRIDES = [
     ("queueMaxConcurrency", "1000", 1000),
     ("queueMaxReceiveCount", "1", 1),
     ("queueAgeAlarmSeconds", "60", 60),
+    ("notifications", "false", False),
+    ("deleteOutputs", "false", False),
+    ("nameCollision", "replace", "replace"),
 ]
 
 
@@ -197,6 +203,9 @@ BAD_VALUES = [
     ("queueMaxConcurrency", "1", "an integer from 2 to 1000"),
     ("queueMaxReceiveCount", "0", "an integer from 1 to 1000"),
     ("queueAgeAlarmSeconds", "59", "an integer from 60 to 1209600"),
+    ("notifications", "off", "true or false"),
+    ("deleteOutputs", "no", "true or false"),
+    ("nameCollision", "overwrite", "one of reject, replace"),
 ]
 
 

@@ -13,6 +13,7 @@ from infra.iam_documents import (
     failure_destination_policy,
     lambda_assume_role_policy,
     log_streams_arn,
+    notification_topic_policy,
     objects_arn,
     processor_policy,
     tls_only_bucket_policy,
@@ -23,6 +24,7 @@ PROCESSED = "arn:aws:s3:::image-pipeline-dev-processed-0a1b2c3d"
 LOGS = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/image-pipeline-dev-processor-x"
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 QUEUE = "arn:aws:sqs:eu-west-1:123456789012:failure-queue-1234567"
+TOPIC = "arn:aws:sns:eu-west-1:123456789012:notifications-topic-1234567"
 
 
 def statements(document):
@@ -51,10 +53,44 @@ def test_assume_role_trusts_only_lambda():
     assert "Condition" not in statement
 
 
-def test_processor_policy_has_exactly_four_statements_without_kms():
+def test_processor_policy_has_exactly_six_statements_without_kms_or_topic():
     by_sid = statements(processor_policy(UPLOAD, PROCESSED, LOGS))
-    assert set(by_sid) == {"ReadUploads", "SeeMissingUploads", "WriteVariants", "WriteOwnLogs"}
+    assert set(by_sid) == {
+        "ReadUploads",
+        "SeeMissingUploads",
+        "WriteVariants",
+        "ReadAndRemoveOutputs",
+        "SeeMissingOutputs",
+        "WriteOwnLogs",
+    }
     assert all(s["Effect"] == "Allow" for s in by_sid.values())
+
+
+def test_processor_reads_lists_and_removes_processed_objects_only():
+    by_sid = statements(processor_policy(UPLOAD, PROCESSED, LOGS))
+    assert by_sid["ReadAndRemoveOutputs"]["Action"] == ["s3:GetObject", "s3:DeleteObject"]
+    assert by_sid["ReadAndRemoveOutputs"]["Resource"] == [f"{PROCESSED}/*"]
+    assert by_sid["SeeMissingOutputs"]["Action"] == ["s3:ListBucket"]
+    assert by_sid["SeeMissingOutputs"]["Resource"] == [PROCESSED]
+
+
+def test_publish_only_with_a_topic_and_only_to_it():
+    assert "PublishOutcomes" not in statements(processor_policy(UPLOAD, PROCESSED, LOGS))
+    document = processor_policy(UPLOAD, PROCESSED, LOGS, notification_topic_arn=TOPIC)
+    publish = statements(document)["PublishOutcomes"]
+    assert (publish["Action"], publish["Resource"]) == (["sns:Publish"], [TOPIC])
+    assert {a for a in allowed_actions(document) if a.startswith("sns:")} == {"sns:Publish"}
+
+
+def test_notification_topic_policy_lets_the_account_subscribe_and_requires_tls():
+    by_sid = statements(notification_topic_policy(TOPIC, "123456789012"))
+    subscribe = by_sid["AccountSubscribes"]
+    assert subscribe["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    assert "sns:Publish" not in subscribe["Action"]
+    assert subscribe["Resource"] == [TOPIC]
+    deny = by_sid["DenyInsecureTransport"]
+    assert (deny["Effect"], deny["Principal"]) == ("Deny", "*")
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
 def test_processor_reads_upload_objects_only():
@@ -72,7 +108,7 @@ def test_processor_lists_the_upload_bucket_only_so_gone_uploads_are_404():
 
 def test_processor_writes_processed_objects_only():
     write = statements(processor_policy(UPLOAD, PROCESSED, LOGS))["WriteVariants"]
-    assert write["Action"] == ["s3:PutObject"]
+    assert write["Action"] == ["s3:PutObject", "s3:PutObjectTagging"]
     assert write["Resource"] == [f"{PROCESSED}/*"]
 
 
@@ -88,28 +124,27 @@ def test_upload_prefix_narrows_the_read_grant():
 
 
 def test_processor_policy_never_grants_wildcards_acls_or_extra_actions():
-    document = processor_policy(UPLOAD, PROCESSED, LOGS, kms_key_arn=KEY)
+    document = processor_policy(
+        UPLOAD, PROCESSED, LOGS, kms_key_arn=KEY, notification_topic_arn=TOPIC
+    )
     actions = allowed_actions(document)
     assert all("*" not in action for action in actions)
     assert "*" not in all_resources(document)
     assert not actions & {
         "s3:PutObjectAcl",
         "s3:PutObjectVersionAcl",
-        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:PutObjectVersionTagging",
         "s3:ListBucketVersions",
         "s3:ListAllMyBuckets",
         "s3:GetObject*",
         "logs:CreateLogGroup",
         "iam:PassRole",
     }
-    # The upload bucket is never written, the processed bucket never read nor listed.
+    # The upload bucket is only read and listed: never written nor deleted from.
     for statement in document["Statement"]:
-        if "s3:ListBucket" in statement["Action"]:
-            assert statement["Resource"] == [UPLOAD]
-        if "s3:PutObject" in statement["Action"]:
+        if {"s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject"} & set(statement["Action"]):
             assert all(r.startswith(PROCESSED) for r in statement["Resource"])
-        if "s3:GetObject" in statement["Action"]:
-            assert all(r.startswith(UPLOAD) for r in statement["Resource"])
 
 
 def test_kms_statement_only_with_a_key_and_only_for_that_key():
@@ -149,6 +184,7 @@ def test_documents_are_json_serialisable():
     for document in (
         lambda_assume_role_policy(),
         processor_policy(UPLOAD, PROCESSED, LOGS, kms_key_arn=KEY),
+        notification_topic_policy(TOPIC, "123456789012"),
         failure_destination_policy(QUEUE),
         tls_only_bucket_policy(PROCESSED),
     ):
@@ -181,7 +217,10 @@ def as_processor(monkeypatch):
         for key in ("in/a.jpg", "other/b.jpg"):
             admin.put_object(Bucket=MOTO_UPLOADS, Key=key, Body=b"x")
         document = processor_policy(
-            f"arn:aws:s3:::{MOTO_UPLOADS}", f"arn:aws:s3:::{MOTO_PROCESSED}", LOGS, "in/"
+            f"arn:aws:s3:::{MOTO_UPLOADS}",
+            f"arn:aws:s3:::{MOTO_PROCESSED}",
+            LOGS,
+            upload_prefix="in/",
         )
         iam = boto3.client("iam")
         iam.create_user(UserName="processor")
@@ -218,7 +257,13 @@ def test_processor_is_denied_outside_its_grants(as_processor):
     )
     denied = error_code(as_processor.put_object, Bucket=MOTO_UPLOADS, Key="in/x.jpg", Body=b"")
     assert denied == "AccessDenied"
-    assert error_code(as_processor.list_objects_v2, Bucket=MOTO_PROCESSED) == "AccessDenied"
-    assert error_code(as_processor.get_object, Bucket=MOTO_PROCESSED, Key="a.jpg") == (
+    assert error_code(as_processor.delete_object, Bucket=MOTO_UPLOADS, Key="in/a.jpg") == (
         "AccessDenied"
     )
+
+
+def test_processor_reads_sees_missing_and_removes_outputs(as_processor):
+    as_processor.put_object(Bucket=MOTO_PROCESSED, Key="a_manifest.json", Body=b"{}")
+    assert as_processor.get_object(Bucket=MOTO_PROCESSED, Key="a_manifest.json")["Body"].read()
+    assert error_code(as_processor.head_object, Bucket=MOTO_PROCESSED, Key="gone.jpg") == "404"
+    as_processor.delete_object(Bucket=MOTO_PROCESSED, Key="a_manifest.json")

@@ -75,7 +75,11 @@ def test_notification_targets_the_queue_after_its_policy_and_no_invoke_permissio
     queue = stack.one(QUEUE, "ingest-queue")
     assert "lambdaFunctions" not in notification.inputs
     assert notification.inputs["queues"] == [
-        {"queueArn": queue.outputs["arn"], "events": ["s3:ObjectCreated:*"], "filterSuffix": s}
+        {
+            "queueArn": queue.outputs["arn"],
+            "events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
+            "filterSuffix": s,
+        }
         for s in (".jpg", ".png")
     ]
     assert stack.depends_on(notification, stack.one(QUEUE_POLICY, "ingest-queue-policy"))
@@ -120,7 +124,7 @@ def test_queue_alarms_replace_the_async_invoke_ones(stack):
 
 def test_alarm_email_notifies_both_queue_alarms():
     stack = run_program({"ingest": "queue", "alarmEmail": "ops@example.com"})
-    topic = stack.one("aws:sns/topic:Topic")
+    topic = stack.one("aws:sns/topic:Topic", "ingest-alarms")
     for alarm in stack.of_type(ALARM):
         assert alarm.inputs["alarmActions"] == [topic.outputs["arn"]] == alarm.inputs["okActions"]
     assert stack.one("aws:sns/topicSubscription:TopicSubscription").inputs["endpoint"] == (

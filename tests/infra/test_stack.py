@@ -15,6 +15,7 @@ from function.variant_spec import DEFAULT_VARIANTS, variants_to_json
 from infra.iam_documents import (
     failure_destination_policy,
     lambda_assume_role_policy,
+    notification_topic_policy,
     processor_policy,
     tls_only_bucket_policy,
 )
@@ -33,6 +34,8 @@ QUEUE = "aws:sqs/queue:Queue"
 INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 RANDOM_ID = "random:index/randomId:RandomId"
+TOPIC = "aws:sns/topic:Topic"
+TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 TAGS = {"Project": "image-pipeline", "Environment": "dev", "ManagedBy": "pulumi"}
 
 EXPECTED_TYPES = Counter(
@@ -59,6 +62,9 @@ EXPECTED_TYPES = Counter(
         QUEUE: 1,
         INVOKE_CONFIG: 1,
         ALARM: 2,
+        "image-pipeline:processing:NotificationTopic": 1,
+        TOPIC: 1,
+        TOPIC_POLICY: 1,
     }
 )
 OUTPUT_NAMES = {
@@ -73,6 +79,7 @@ OUTPUT_NAMES = {
     "failure_queue_url",
     "ingest_queue_url",
     "cdn_domain_name",
+    "notification_topic_arn",
 }
 
 
@@ -108,7 +115,8 @@ def comparable(value):
 
 def test_creates_exactly_the_expected_resources(stack):
     assert Counter(r.type for r in stack.resources) == EXPECTED_TYPES
-    assert not [r for r in stack.resources if r.type.startswith("aws:sns/")]
+    sns = {r.type for r in stack.resources if r.type.startswith("aws:sns/")}
+    assert sns == {TOPIC, TOPIC_POLICY}  # the notification topic; no alarm topic by default
     assert not [r for r in stack.resources if "Attachment" in r.type]
 
 
@@ -202,10 +210,24 @@ def test_function_environment_names_the_processed_bucket(stack):
     variables = stack.one(FUNCTION).inputs["environment"]["variables"]
     assert variables == {
         "PROCESSED_BUCKET": stack.one(BUCKET, "processed").outputs["bucket"],
+        "NOTIFICATION_TOPIC_ARN": stack.one(TOPIC).outputs["arn"],
         "VARIANTS": variants_to_json(DEFAULT_VARIANTS),
         "KEEP_EXIF": "false",
         "TIMEOUT_SECONDS": "60",
+        "NAME_COLLISION": "reject",
+        "DELETE_OUTPUTS": "true",
     }
+
+
+def test_notification_topic_is_encrypted_with_its_policy(stack):
+    topic = stack.one(TOPIC)
+    assert topic.inputs["kmsMasterKeyId"] == "alias/aws/sns"
+    assert topic.inputs["tags"] == TAGS
+    policy = stack.one(TOPIC_POLICY)
+    assert policy.inputs["arn"] == topic.outputs["arn"]
+    assert json.loads(policy.inputs["policy"]) == notification_topic_policy(
+        topic.outputs["arn"], ACCOUNT_ID
+    )
 
 
 def test_function_uses_the_layer_and_the_role(stack):
@@ -245,12 +267,16 @@ def test_processor_policy_grants_exactly_the_pure_builders_document(stack):
     upload_arn = stack.one(BUCKET, "uploads").outputs["arn"]
     processed_arn = stack.one(BUCKET, "processed").outputs["arn"]
     log_group_arn = stack.one(LOG_GROUP).outputs["arn"]
-    assert document == processor_policy(upload_arn, processed_arn, log_group_arn)
+    topic_arn = stack.one(TOPIC).outputs["arn"]
+    assert document == processor_policy(
+        upload_arn, processed_arn, log_group_arn, notification_topic_arn=topic_arn
+    )
     by_sid = {s["Sid"]: s for s in document["Statement"]}
     assert by_sid["ReadUploads"]["Resource"] == [f"{upload_arn}/*"]
     assert by_sid["SeeMissingUploads"]["Resource"] == [upload_arn]
     assert by_sid["WriteVariants"]["Resource"] == [f"{processed_arn}/*"]
     assert by_sid["WriteOwnLogs"]["Resource"] == [f"{log_group_arn}:*"]
+    assert by_sid["PublishOutcomes"]["Resource"] == [topic_arn]
 
 
 def test_no_role_policy_grants_wildcards_or_acls(stack):
@@ -282,7 +308,7 @@ def test_notification_targets_this_function_after_the_permission(stack):
     assert notification.inputs["bucket"] == stack.one(BUCKET, "uploads").id
     (target,) = notification.inputs["lambdaFunctions"]
     assert target["lambdaFunctionArn"] == stack.one(FUNCTION).outputs["arn"]
-    assert target["events"] == ["s3:ObjectCreated:*"]
+    assert target["events"] == ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
     assert "filterPrefix" not in target
     assert "filterSuffix" not in target
     assert stack.depends_on(notification, stack.one(PERMISSION))
@@ -344,6 +370,7 @@ def test_resources_are_children_of_components(stack):
         "image-pipeline:storage:HardenedBucket",
         "image-pipeline:processing:ImageProcessor",
         "image-pipeline:processing:FailureCapture",
+        "image-pipeline:processing:NotificationTopic",
     }
     for resource in stack.resources:
         if resource.custom and resource.type != RANDOM_ID:
@@ -375,6 +402,7 @@ def test_stack_outputs_are_exactly_the_published_names(stack):
         "failure_queue_url": stack.one(QUEUE).outputs["url"],
         "ingest_queue_url": "",
         "cdn_domain_name": "",
+        "notification_topic_arn": stack.one(TOPIC).outputs["arn"],
     }
 
 

@@ -33,6 +33,9 @@ OVERRIDES = {
     "maxPixels": "40000000",
     "keepExif": "true",
     "watermark": '{"text": "(c) Example", "position": "tiled", "variants": ["small"]}',
+    "notifications": "false",
+    "deleteOutputs": "false",
+    "nameCollision": "replace",
 }
 TAGS = {"Project": "image-pipeline", "Environment": "staging", "ManagedBy": "pulumi"}
 
@@ -59,6 +62,7 @@ def test_function_overrides(custom):
     assert function["reservedConcurrentExecutions"] == 5
     assert function["environment"]["variables"] == {
         "PROCESSED_BUCKET": custom.outputs["processed_bucket_name"],
+        "NOTIFICATION_TOPIC_ARN": "",
         "VARIANTS": variants_to_json(parse_variants(VARIANTS)),
         "MAX_INPUT_BYTES": "5000000",
         "MAX_PIXELS": "40000000",
@@ -68,7 +72,17 @@ def test_function_overrides(custom):
             '"text":"(c) Example","variants":["small"]}'
         ),
         "TIMEOUT_SECONDS": "120",
+        "NAME_COLLISION": "replace",
+        "DELETE_OUTPUTS": "false",
     }
+
+
+def test_notifications_off_means_no_topic_no_grant_and_an_empty_output(custom):
+    assert not custom.of_type("image-pipeline:processing:NotificationTopic")
+    assert not custom.of_type("aws:sns/topicPolicy:TopicPolicy")
+    assert custom.outputs["notification_topic_arn"] == ""
+    policy = custom.one("aws:iam/rolePolicy:RolePolicy", "processor-access").inputs["policy"]
+    assert "sns:Publish" not in policy
     layer = custom.one("aws:lambda/layerVersion:LayerVersion").inputs
     assert layer["compatibleArchitectures"] == ["arm64"]
 
@@ -119,7 +133,7 @@ def test_upload_filters_reach_the_notification_and_narrow_the_read_grant(custom)
         ("incoming/", ".png"),
     ]
     assert all(t["lambdaFunctionArn"] == custom.outputs["function_arn"] for t in targets)
-    assert all(t["events"] == ["s3:ObjectCreated:*"] for t in targets)
+    assert all(t["events"] == ["s3:ObjectCreated:*"] for t in targets)  # deleteOutputs off
     policy = json.loads(
         custom.one("aws:iam/rolePolicy:RolePolicy", "processor-access").inputs["policy"]
     )
@@ -150,8 +164,9 @@ def test_alarm_email_adds_a_topic_both_alarms_notify(custom):
 def test_runs_are_isolated_from_each_other(custom):
     bare = run_program({"memorySize": "256"})
     assert bare.one("aws:lambda/function:Function").inputs["memorySize"] == 256
-    assert not bare.of_type("aws:sns/topic:Topic")
-    assert len(bare.resources) == len(custom.resources) - 2
+    assert not bare.of_type("aws:sns/topicSubscription:TopicSubscription")
+    # No alarm topic and subscription; the notification component, topic and policy instead.
+    assert len(bare.resources) == len(custom.resources) - 2 + 3
 
 
 # One bad value per key: the real program stops with a StackConfigError naming it.
@@ -185,6 +200,9 @@ BAD = [
     ("queueMaxConcurrency", "1001"),
     ("queueMaxReceiveCount", "1001"),
     ("queueAgeAlarmSeconds", "30"),
+    ("notifications", "yes"),
+    ("deleteOutputs", "1"),
+    ("nameCollision", "newest"),
 ]
 
 

@@ -125,6 +125,8 @@ def test_function_environment_defaults():
         "VARIANTS": variants_to_json(DEFAULT_VARIANTS),
         "KEEP_EXIF": "false",
         "TIMEOUT_SECONDS": "60",
+        "NAME_COLLISION": "reject",
+        "DELETE_OUTPUTS": "true",
     }
 
 
@@ -135,11 +137,15 @@ def test_function_environment_overrides():
         max_pixels=20,
         keep_exif=True,
         timeout=30,
+        name_collision="replace",
+        delete_outputs=False,
     )
     assert function_environment(settings) == {
         "VARIANTS": '[{"fit":"contain","format":"PNG","suffix":"t"}]',
         "KEEP_EXIF": "true",
         "TIMEOUT_SECONDS": "30",
+        "NAME_COLLISION": "replace",
+        "DELETE_OUTPUTS": "false",
         "MAX_INPUT_BYTES": "10",
         "MAX_PIXELS": "20",
     }

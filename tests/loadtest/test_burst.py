@@ -14,7 +14,7 @@ def test_small_burst_with_faults_loses_nothing(capsys):
     assert set(report.faults) <= {"500", "503", "reset"}
     assert report.function_retries + report.redeliveries > 0
     outcome = report.reconciliation
-    assert outcome.uploads == 40 and outcome.expected_outputs == 200 == outcome.found_outputs
+    assert outcome.uploads == 40 and outcome.expected_outputs == 240 == outcome.found_outputs
     assert report.exact and outcome.exact
     assert not report.failed_deliveries and not report.rejected
     text = format_report(report)
@@ -24,4 +24,4 @@ def test_small_burst_with_faults_loses_nothing(capsys):
 def test_cli_exits_zero_and_prints_the_reconciliation(capsys):
     assert main(["--uploads", "6", "--workers", "2", "--fault-rate", "0.2", "--seed", "3"]) == 0
     out = capsys.readouterr().out
-    assert "6 uploads, 30 of 30 outputs" in out and "EXACT" in out
+    assert "6 uploads, 36 of 36 outputs" in out and "EXACT" in out

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from function.manifest import manifest_key
 from function.variant_spec import DEFAULT_VARIANTS
 from loadtest.reconcile import reconcile
 
 
 def outputs_for(*keys: str) -> dict[str, int]:
-    return {spec.output_key(key): 10 for key in keys for spec in DEFAULT_VARIANTS}
+    variants = {spec.output_key(key): 10 for key in keys for spec in DEFAULT_VARIANTS}
+    return {**variants, **{manifest_key(key): 10 for key in keys}}
 
 
 def test_complete_outputs_reconcile_exactly():
     result = reconcile(["a.jpg", "b.png"], outputs_for("a.jpg", "b.png"), DEFAULT_VARIANTS)
     assert result.exact
-    assert result.expected_outputs == result.found_outputs == 2 * len(DEFAULT_VARIANTS)
+    assert result.expected_outputs == result.found_outputs == 2 * (len(DEFAULT_VARIANTS) + 1)
 
 
 def test_missing_extra_and_empty_outputs_are_named():

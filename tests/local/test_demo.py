@@ -5,6 +5,7 @@ headless Chromium (every image loaded, screenshot taken)."""
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ import pytest
 from PIL import Image, ImageChops, ImageOps
 
 from function.decoding import decode
+from function.manifest import manifest_key
 from function.variant_spec import DEFAULT_VARIANTS
 from local.demo import UsageError, collect_images, local_path, upload_keys
 from local.demo_samples import ORIENTATION_TAG, PHOTO_SIZE, sample_paths
@@ -85,6 +87,19 @@ def test_demo_exits_zero_and_prints_progress_and_summary(demo_run) -> None:
     assert "processed" in rows[ALPHA]
     assert "rejected" in rows[BROKEN]
     assert (out / "index.html").resolve().as_uri() in result.stdout
+
+
+def test_demo_shows_manifest_facts_notifications_and_a_delete_round_trip(demo_run) -> None:
+    result, out = demo_run
+    assert "manifest: 900x600 JPEG, no capture time, no camera" in result.stdout
+    assert "Notifications received: 2 processed, 1 rejected" in result.stdout
+    assert (
+        f"Delete round trip: deleted {GOOD}, ObjectRemoved event -> 6 outputs removed, 0 left"
+        in (result.stdout)
+    )
+    assert "notifications: 1 deleted" in result.stdout
+    manifest = json.loads((out / "processed" / manifest_key(GOOD)).read_text())
+    assert manifest["source"]["key"] == GOOD
 
 
 @pytest.mark.parametrize(("name", "size"), [(GOOD, (900, 600)), (ALPHA, (400, 300))])

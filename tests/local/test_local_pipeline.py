@@ -229,6 +229,34 @@ def test_deliver_runs_the_real_handler_over_http(s3: LocalS3, monkeypatch) -> No
     assert os.environ["VARIANTS"] == "not json"
 
 
+def test_notifications_reach_the_subscribed_queue_and_a_delete_removes_outputs(
+    s3: LocalS3,
+) -> None:
+    variants = '[{"suffix":"small","format":"WEBP","quality":70,"max_width":200}]'
+    with LocalPipeline(s3, config=FunctionConfig(variants_json=variants)) as pipeline:
+        version = pipeline.upload("d/a.jpg", jpeg_bytes())
+        pipeline.deliver("d/a.jpg")
+        listed = pipeline.client.list_objects_v2(Bucket=pipeline.processed_bucket)
+        assert sorted(o["Key"] for o in listed["Contents"]) == [
+            "d/a_manifest.json",
+            "d/a_small.webp",
+        ]
+
+        deletion = pipeline.delete("d/a.jpg")
+
+        (deleted,) = deletion.result.deleted
+        assert deleted.removed == ("d/a_manifest.json", "d/a_small.webp")
+        listed = pipeline.client.list_objects_v2(Bucket=pipeline.processed_bucket)
+        assert listed.get("Contents", []) == []
+        processed, removed = pipeline.notifications()
+        assert processed["event"] == "processed"
+        assert processed["manifest"]["source"]["version_id"] == version
+        assert removed["event"] == "deleted"
+        assert removed["removed"] == ["d/a_manifest.json", "d/a_small.webp"]
+        assert pipeline.notifications() == []
+        assert pipeline.stack_outputs()["notification_topic_arn"] == pipeline.topic_arn
+
+
 def test_stack_outputs_name_the_local_resources(s3: LocalS3) -> None:
     with LocalPipeline(s3) as pipeline:
         outputs = pipeline.stack_outputs()

@@ -85,7 +85,8 @@ def test_local_stack_serves_uploads_from_other_processes(tmp_path: Path) -> None
         server.send_signal(signal.SIGINT)
         stdout, stderr = server.communicate(timeout=60)
     assert server.returncode == 0, stderr
-    assert "Stopping: 2 event(s) delivered, 0 failed." in stdout
+    # cat.jpg, the smoke probe, and the probe's delete (its ObjectRemoved event)
+    assert "Stopping: 3 event(s) delivered, 0 failed." in stdout
     assert "Traceback" not in stderr
 
 

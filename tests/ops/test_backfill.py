@@ -6,14 +6,15 @@ import importlib
 import io
 import json
 import sys
-import time
 from datetime import UTC, datetime
 from urllib.parse import unquote_plus
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
+from function.manifest import manifest_key
 from function.settings import load_settings
 from function.storage import Storage
 from function.variant_spec import DEFAULT_VARIANTS, parse_variants, variants_to_json
@@ -67,8 +68,23 @@ def upload(s3, key: str, body: bytes = b"image bytes") -> str:
 
 
 def write_outputs(s3, key: str, variants=DEFAULT_VARIANTS, skip: int = 0) -> None:
-    for output in expected_output_keys(key, variants)[skip:]:
+    """The outputs of the key's current version (of none, if it does not exist yet); with
+    ``skip`` an incomplete set: the first outputs missing and no manifest."""
+    outputs = expected_output_keys(key, variants)
+    for output in outputs[skip:]:
         s3.put_object(Bucket=PROCESSED, Key=output, Body=b"variant")
+    if skip:
+        return
+    try:
+        version = s3.head_object(Bucket=UPLOADS, Key=key)["VersionId"]
+    except ClientError:
+        version = None
+    manifest = {
+        "schema": 1,
+        "source": {"bucket": UPLOADS, "key": key, "version_id": version},
+        "variants": [{"key": output} for output in outputs],
+    }
+    s3.put_object(Bucket=PROCESSED, Key=manifest_key(key), Body=json.dumps(manifest))
 
 
 def options(tmp_path, **overrides) -> BackfillOptions:
@@ -128,9 +144,9 @@ def test_invokes_only_unprocessed_objects_with_well_formed_events(aws, lambda_st
 
 def test_stale_outputs_and_reuploads_are_reprocessed(aws, lambda_stub, tmp_path):
     client, stubber, payloads = lambda_stub
-    write_outputs(aws, "cat.jpg")  # outputs of an earlier upload under the same key
-    time.sleep(1.05)  # S3 times have a resolution of one second
     upload(aws, "cat.jpg")
+    write_outputs(aws, "cat.jpg")  # its manifest names this version...
+    upload(aws, "cat.jpg")  # ...and the key has a newer one
     expect_invokes(stubber, 1)
     summary, _ = run(options(tmp_path), aws, client)
     assert summary.invoked == 1
@@ -261,6 +277,7 @@ def test_cli_dry_run_from_an_outputs_file(aws, tmp_path, capsys, monkeypatch):
         "function_role_arn": "arn:aws:iam::123456789012:role/fn",
         "log_group_name": f"/aws/lambda/{FUNCTION}",
         "failure_queue_url": f"https://sqs.{REGION}.amazonaws.com/123456789012/failures",
+        "notification_topic_arn": f"arn:aws:sns:{REGION}:123456789012:notifications",
     }
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(outputs))

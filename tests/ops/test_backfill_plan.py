@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,8 +13,7 @@ from ops.backfill_plan import (
     RateLimiter,
     SourceObject,
     expected_output_keys,
-    is_processed,
-    listing_prefix_for_outputs,
+    manifest_covers,
 )
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
@@ -30,31 +29,21 @@ def test_expected_output_keys_follow_the_variant_spec():
     assert len(expected_output_keys("x.jpg", DEFAULT_VARIANTS)) == len(DEFAULT_VARIANTS)
 
 
-def test_is_processed_needs_every_output_no_older_than_the_source():
+def test_a_manifest_covers_only_its_version_with_every_expected_output():
     src = source()
-    outputs = {
-        key: T0 + timedelta(seconds=1) for key in expected_output_keys(src.key, DEFAULT_VARIANTS)
+    outputs = expected_output_keys(src.key, DEFAULT_VARIANTS)
+    manifest = {
+        "source": {"key": src.key, "version_id": src.version_id},
+        "variants": [{"key": key} for key in outputs],
     }
-    assert is_processed(src, outputs, DEFAULT_VARIANTS)
-
-    missing_one = dict(outputs)
-    missing_one.pop(next(iter(missing_one)))
-    assert not is_processed(src, missing_one, DEFAULT_VARIANTS)
-
-    stale = dict(outputs)
-    stale[next(iter(stale))] = T0 - timedelta(seconds=1)
-    assert not is_processed(src, stale, DEFAULT_VARIANTS)
-
-
-@pytest.mark.parametrize(
-    ("prefix", "expected"),
-    [("", ""), ("photos/", "photos/"), ("photos/2024-", "photos/"), ("cat", ""), ("a/b/c", "a/b/")],
-)
-def test_processed_listing_prefix_keeps_the_folder_only(prefix, expected):
-    assert listing_prefix_for_outputs(prefix) == expected
-    key = prefix + "x.jpg"
-    for output in expected_output_keys(key, DEFAULT_VARIANTS):
-        assert output.startswith(expected)
+    assert manifest_covers(manifest, src, DEFAULT_VARIANTS)
+    assert not manifest_covers(None, src, DEFAULT_VARIANTS)
+    older = {**manifest, "source": {"key": src.key, "version_id": "an-older-version"}}
+    assert not manifest_covers(older, src, DEFAULT_VARIANTS)
+    other_key = {**manifest, "source": {"key": "other.jpg", "version_id": src.version_id}}
+    assert not manifest_covers(other_key, src, DEFAULT_VARIANTS)
+    new_variants = parse_variants([{"suffix": "new", "format": "AVIF"}])
+    assert not manifest_covers(manifest, src, new_variants)
 
 
 def test_rate_limiter_spaces_calls():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import itertools
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from ops.smoke_check import (
     expected_size,
     format_report,
     inspect_variant,
+    manifest_problems,
     missing_variants_message,
     probe_image,
     smoke_key,
@@ -148,3 +150,25 @@ def test_report_lists_every_variant():
 
 
 # --- stack outputs ----------------------------------------------------------------------------
+
+
+def test_manifest_problems_catch_absence_other_versions_and_bad_hashes():
+    stored = {"p_a.jpg": b"one", "p_b.png": b"two"}
+    manifest = {
+        "source": {"key": "p.jpg", "version_id": "v1"},
+        "variants": [
+            {"key": "p_a.jpg", "sha256": hashlib.sha256(b"one").hexdigest()},
+            {"key": "p_b.png", "sha256": hashlib.sha256(b"two").hexdigest()},
+        ],
+    }
+    assert manifest_problems(manifest, "p.jpg", "v1", stored) == []
+    assert manifest_problems(None, "p.jpg", "v1", stored) == [
+        "the manifest never appeared: the set was not completed"
+    ]
+    assert "expected p.jpg version v2" in manifest_problems(manifest, "p.jpg", "v2", stored)[0]
+    tampered = {**stored, "p_b.png": b"changed"}
+    assert manifest_problems(manifest, "p.jpg", "v1", tampered) == [
+        "p_b.png: sha256 in the manifest does not match the stored bytes"
+    ]
+    fewer = {"p_a.jpg": b"one"}
+    assert "the manifest lists" in manifest_problems(manifest, "p.jpg", "v1", fewer)[0]

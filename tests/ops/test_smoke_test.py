@@ -64,10 +64,12 @@ def test_passes_on_a_working_pipeline_and_cleans_up(endpoint, tmp_path, capsys, 
         assert code == 0, err
         assert all_versions(pipeline, pipeline.upload_bucket) == []
         assert all_versions(pipeline, pipeline.processed_bucket) == []
-        (delivery,) = pipeline.deliveries
-    assert delivery.key.startswith("smoke/")
-    assert len(delivery.result.processed[0].outputs) == 5
+        created, removed = pipeline.deliveries[:2]
+    assert created.key.startswith("smoke/")
+    assert len(created.result.processed[0].outputs) == 5
+    assert removed.result.deleted[0].key == created.key  # the delete check's removal event
     assert "smoke test passed: 5 variant(s)" in out
+    assert "manifest complete, every sha256 matches the stored bytes" in out
     assert out.count("  ok   smoke/") == 5
     assert "_thumbnail.jpg JPEG 150x112" in out
     assert "_converted.webp WEBP 640x480" in out
@@ -86,6 +88,21 @@ def test_checks_the_configured_variants(endpoint, tmp_path, capsys):
     assert "_card.webp WEBP 200x200" in out
     assert "_wide.png PNG 320x240" in out
     assert "_tiny.avif AVIF 64x48" in out
+
+
+def test_fails_when_deleting_the_probe_leaves_its_outputs(endpoint, tmp_path, capsys):
+    config = FunctionConfig(delete_outputs=False)
+    with LocalPipeline(endpoint, config=config) as pipeline, pipeline.watch(interval_s=0.1):
+        outputs = write_outputs(tmp_path, pipeline)
+        code = smoke_test.main(["--outputs", str(outputs), "--timeout", "5"])
+        skipped = smoke_test.main(
+            ["--outputs", str(outputs), "--timeout", "60", "--skip-delete-check"]
+        )
+        assert all_versions(pipeline, pipeline.processed_bucket) == []
+    _out, err = capsys.readouterr()
+    assert code == 1
+    assert "_manifest.json was not removed after the probe was deleted" in err
+    assert skipped == 0, err
 
 
 def test_fails_when_a_variant_is_wrong(endpoint, tmp_path, capsys):
