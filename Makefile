@@ -30,15 +30,22 @@ STACK_SOURCE = $(if $(OUTPUTS),--outputs "$(OUTPUTS)",--stack "$(STACK)")
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-# Two pip runs for the demo: the layer's file is hash-checked (--require-hashes), its own is not.
+# The demo step creates .venv without pip and installs with the interpreter's own pip when it has
+# one (ensurepip's copy and byte-compiling moto would double the wait); the full step then adds
+# pip to .venv, which Pulumi's toolchain uses. The layer's file is hash-checked, the demo's not.
 $(DEMO_STAMP): layer/requirements.txt requirements-demo.txt .python-version
 	@test -n "$(PYTHON)" || { echo "Python $(PYTHON_VERSION) not found: install it (pyenv install $(PYTHON_VERSION))" >&2; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --require-hashes -r layer/requirements.txt
-	$(PY) -m pip install --quiet -r requirements-demo.txt
+	if $(PYTHON) -m pip --version >/dev/null 2>&1; then \
+	  $(PYTHON) -m venv --without-pip $(VENV) && pip="$(PYTHON) -m pip --python $(PY)"; \
+	else \
+	  $(PYTHON) -m venv $(VENV) && pip="$(PY) -m pip"; \
+	fi && \
+	$$pip install --quiet --no-compile --require-hashes -r layer/requirements.txt && \
+	$$pip install --quiet --no-compile -r requirements-demo.txt
 	touch $@
 
 $(STAMP): $(DEMO_STAMP) requirements.txt requirements-dev.txt requirements-bench.txt
+	$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip >/dev/null
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
