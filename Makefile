@@ -28,7 +28,7 @@ STACK_SOURCE = $(if $(OUTPUTS),--outputs "$(OUTPUTS)",--stack "$(STACK)")
 .PHONY: help venv test lint format demo layer bench bench-quick loadtest hostile smoke backfill clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 # The demo step creates .venv without pip and installs with the interpreter's own pip when it has
 # one (ensurepip's copy and byte-compiling moto would double the wait); the full step then adds
@@ -70,10 +70,10 @@ demo: $(DEMO_STAMP) ## Run the whole pipeline locally on the demo images (IMAGES
 layer: $(STAMP) ## Build the function's layer (Pillow, AWS SDK) for ARCH (x86_64 or arm64)
 	$(PY) -m layer.build --arch $(ARCH)
 
-bench: $(STAMP) ## Benchmark the handler against a tutorial handler, libvips and sharp (npm) (QUICK=1: 2 photos, 1 run)
+bench: $(STAMP) ## Benchmark the handler against a tutorial handler, libvips and sharp (QUICK=1: 3 photos, 1 run)
 	$(PY) -m bench $(if $(QUICK),--quick)
 
-bench-quick: $(STAMP) ## The benchmark's quick mode: 2 photos, 1 run, no core runs
+bench-quick: $(STAMP) ## The benchmark's quick mode: 3 photos, 1 run, no runs by cores
 	$(PY) -m bench --quick
 
 loadtest: $(STAMP) ## Burst of uploads through the local pipeline with S3 faults, reconciled (UPLOADS=2000)
