@@ -3,6 +3,7 @@
 Each generated block of ``README.md`` and ``docs/*.md`` sits between ``<!-- generated:NAME -->``
 and ``<!-- /generated:NAME -->``; this rewrites every such block from a fresh run:
 
+- ``demo-folder-scan``: what the demo says about a folder it searched (deterministic);
 - ``demo-sizes``: the demo's samples through the real handler on the local pipeline, one row per
   variant with its format, dimensions and bytes (deterministic for given library versions);
 - ``smoke-pass``: the smoke test against the local pipeline, by default and with ``--verbose``
@@ -22,11 +23,13 @@ import logging
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from function.variant_spec import DEFAULT_VARIANTS, variants_to_json
 from local.demo import configure_logging, upload_keys
+from local.demo_inputs import scan_folder
 from local.demo_samples import REPO_ROOT, sample_paths
 from local.local_pipeline import FunctionConfig, LocalPipeline
 from local.local_s3 import DUMMY_CREDENTIALS, LocalS3
@@ -42,7 +45,16 @@ BLOCK = re.compile(
     re.DOTALL,
 )
 # The blocks a fresh run reproduces byte for byte (the others hold random keys and timings).
-DETERMINISTIC = ("demo-sizes", "smoke-missing")
+DETERMINISTIC = ("demo-folder-scan", "demo-sizes", "smoke-missing")
+# The folder ``demo-folder-scan`` describes: images at several depths, and files the demo skips.
+FOLDER_EXAMPLE = (
+    "sunset ü.webp",
+    "2023/harbour.jpg",
+    "2023/beach day/waves.png",
+    "notes.txt",
+    ".DS_Store",
+    ".thumbs/sunset.jpg",
+)
 SMOKE_OUTPUTS_FILE = "out/local-stack.json"
 
 
@@ -64,6 +76,16 @@ def replace_blocks(text: str, bodies: Mapping[str, str]) -> str:
         return match["open"] + body + match["close"]
 
     return BLOCK.sub(body_for, text)
+
+
+def demo_folder_scan() -> str:
+    """The line the demo prints for a folder of :data:`FOLDER_EXAMPLE`."""
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        for name in FOLDER_EXAMPLE:
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_bytes(b"")
+        return f"```\n{scan_folder(root, '~/Pictures/holiday').summary()}\n```\n"
 
 
 def demo_sizes() -> str:
@@ -164,6 +186,7 @@ def smoke_missing() -> str:
 
 
 GENERATORS: dict[str, Callable[[], str]] = {
+    "demo-folder-scan": demo_folder_scan,
     "demo-sizes": demo_sizes,
     "smoke-pass": smoke_pass,
     "smoke-missing": smoke_missing,

@@ -8,6 +8,7 @@ from pathlib import Path
 from local.doc_samples import (
     DETERMINISTIC,
     blocks_in,
+    demo_folder_scan,
     demo_sizes,
     doc_files,
     replace_blocks,
@@ -44,6 +45,12 @@ def test_the_demo_sizes_in_the_docs_are_those_of_a_fresh_run() -> None:
 
 def test_the_smoke_failure_ending_in_the_docs_is_current() -> None:
     assert generated_blocks()["smoke-missing"] == smoke_missing()
+
+
+def test_the_folder_scan_in_the_docs_is_current() -> None:
+    fresh = demo_folder_scan()
+    assert "found 3 images in ~/Pictures/holiday (skipped 3: " in fresh
+    assert generated_blocks()["demo-folder-scan"] == fresh
 
 
 def test_every_deterministic_block_is_quoted_somewhere() -> None:
