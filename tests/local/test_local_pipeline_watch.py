@@ -72,6 +72,10 @@ def test_plain_boto3_upload_gets_its_variants(watched) -> None:
         assert (image.format, image.size, image.mode) == ("WEBP", (300, 200), "RGBA")
     head = client.head_object(Bucket=processed, Key="smoke/probe 1_web.webp")
     assert head["ContentType"] == "image/webp"
+    # The handler's last put lands before the dispatcher records the delivery: wait for it.
+    deadline = time.monotonic() + 20
+    while not pipeline.deliveries and time.monotonic() < deadline:
+        time.sleep(0.05)
     (delivery,) = pipeline.deliveries
     assert delivery.key == "smoke/probe 1.png"
     assert delivery.event["Records"][0]["s3"]["object"]["key"] == "smoke/probe+1.png"
