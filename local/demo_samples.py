@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Bump the version when a sample changes so old caches are not reused.
-CACHE_DIR = REPO_ROOT / ".cache" / "demo-samples-v2"
+CACHE_DIR = REPO_ROOT / ".cache" / "demo-samples-v3"
 ORIENTATION_TAG = 0x0112
 ROTATE_90_CW = 6  # EXIF orientation: display = stored pixels rotated 90 degrees clockwise
 PHOTO_SIZE = (1200, 800)
@@ -58,7 +58,10 @@ def harbour_photo() -> Image.Image:
         shade = rng.randint(60, 200)
         draw.line((x, y, x + length, y), fill=(shade, shade // 2 + 40, 90), width=1)
     image = image.filter(ImageFilter.GaussianBlur(1.2))
-    grain = Image.effect_noise((width, height), 18).convert("RGB")
+    # Seeded grain (Image.effect_noise is not), so every clone draws the same bytes: uniform
+    # noise around 128 with a standard deviation of about 18.
+    noise = Image.frombytes("L", (width, height), rng.randbytes(width * height))
+    grain = noise.point(lambda v: 128 + (v - 128) // 4).convert("RGB")
     return Image.blend(image, grain, 0.08)
 
 

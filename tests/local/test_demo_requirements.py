@@ -1,6 +1,7 @@
-"""``requirements-demo.txt`` is enough for the demo: a real demo run imports nothing from outside
-the standard library, the project and the distributions it names (with their dependencies), so
-``make demo`` can start before the rest of ``requirements-dev.txt`` is installed."""
+"""``layer/requirements.txt`` and ``requirements-demo.txt`` are enough for the demo: a real demo run
+imports nothing from outside the standard library, the project and the distributions they name
+(with their dependencies), so ``make demo`` can start before the rest of ``requirements-dev.txt``
+is installed."""
 
 from __future__ import annotations
 
@@ -31,8 +32,15 @@ AT_STARTUP = "import json, sys; print(json.dumps(sorted({m.split('.')[0] for m i
 
 
 def demo_requirements() -> list[Requirement]:
-    lines = (REPO_ROOT / "requirements-demo.txt").read_text().splitlines()
-    return [Requirement(line) for line in lines if line.strip() and not line.startswith("#")]
+    """What ``make demo`` installs: the layer's file (hashed, lines continued) and the demo's."""
+    requirements = []
+    for name in ("layer/requirements.txt", "requirements-demo.txt"):
+        text = (REPO_ROOT / name).read_text().replace("\\\n", " ")
+        for line in text.splitlines():
+            spec = line.split(" --hash")[0].strip()
+            if spec and not spec.startswith("#"):
+                requirements.append(Requirement(spec))
+    return requirements
 
 
 def closure(requirements: list[Requirement]) -> set[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from local.demo_samples import sample_paths
 from local.doc_samples import (
     DETERMINISTIC,
     blocks_in,
@@ -33,6 +34,12 @@ def generated_blocks() -> dict[str, str]:
     for path in doc_files(REPO_ROOT):
         found.update(blocks_in(path.read_text(encoding="utf-8")))
     return found
+
+
+def test_the_samples_are_the_same_bytes_every_time_they_are_drawn(tmp_path: Path) -> None:
+    first = [path.read_bytes() for path in sample_paths(tmp_path / "one")]
+    second = [path.read_bytes() for path in sample_paths(tmp_path / "two")]
+    assert first == second  # so a fresh clone's demo sizes are the docs' sizes
 
 
 def test_the_demo_sizes_in_the_docs_are_those_of_a_fresh_run() -> None:
