@@ -17,7 +17,18 @@ from PIL import Image
 
 from tests.repo import REPO_ROOT
 
-PROJECT_PACKAGES = {"function", "infra", "layer", "local", "ops", "policy", "bench", "tests"}
+PROJECT_PACKAGES = {
+    "function",
+    "infra",
+    "layer",
+    "local",
+    "ops",
+    "policy",
+    "bench",
+    "hostile",
+    "loadtest",
+    "tests",
+}
 # Imported when present, with a fallback when not: responses tries typing_extensions first.
 OPTIONAL = {"typing_extensions"}
 # Runs the demo in this process, then lists every top-level module it imported.
