@@ -53,6 +53,8 @@ from function import settings as function_settings
 log = logging.getLogger("bench")
 
 IMPLS = ("project", "tutorial", "pyvips", "sharp", "sharp-fast")
+# --quick: the smallest, a middle and the largest photo, one run each, no runs by cores.
+QUICK_PHOTOS, QUICK_REPEATS = 3, 1
 ONE_CORE = "1"
 TWO_CORES = "0,1"
 # The project's handler again, by cores and memory size: Lambda gives 1769 MB per vCPU, so 3008 MB
@@ -295,16 +297,28 @@ def _target(name: str, value: float, met: bool, goal: str) -> str:
     return f"  {name}: {value:.2f}x (target {goal}: {status})"
 
 
-def main() -> None:
-    """CLI entry point."""
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line; ``--quick`` replaces ``--photos`` and ``--repeats`` with its preset."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=3, help="runs per process (median taken)")
     parser.add_argument("--photos", type=int, default=8, help="corpus size")
     parser.add_argument("--impls", default=",".join(IMPLS), help="comma-separated subset")
     parser.add_argument("--memory", type=int, default=1024, help="memory size for one core (MB)")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"a first look: {QUICK_PHOTOS} photos, {QUICK_REPEATS} run each, no runs by cores",
+    )
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.photos, args.repeats = QUICK_PHOTOS, QUICK_REPEATS
+    return args
 
+
+def main() -> None:
+    """CLI entry point."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    args = parse_args()
     impls = [i for i in args.impls.split(",") if i]
     pin = shutil.which("taskset") is not None
     if not pin:
@@ -360,7 +374,8 @@ def main() -> None:
             f"\nS3 (moto) get + 5 puts alone, median: {s3:.0f} ms CPU ({ratio(s3, cpu):.0%} of the "
             "project's CPU; taken out where a ratio says 'S3 out')"
         )
-        print_core_runs(measurements, photos, args.repeats, args.memory, pin)
+        if not args.quick:
+            print_core_runs(measurements, photos, args.repeats, args.memory, pin)
         wall, cpu = cold_import_ms(one)
         print(
             f"\nCold import of lambda_function (fresh process, median of 9): {wall:.0f} ms wall, "

@@ -22,8 +22,8 @@ from function.manifest import manifest_key
 from function.variant_spec import parse_variants
 from function.watermark import check_variants, parse_watermark
 from local.demo_contract import facts_line, notifications_line
+from local.demo_inputs import UsageError, collect_images, split_images
 from local.demo_report import Picture, UploadResult, human_bytes, render_page, summary_table
-from local.demo_samples import sample_paths
 from local.local_pipeline import Delivery, FunctionConfig, FunctionLoadError, LocalPipeline
 from local.local_s3 import LocalS3, PortUnavailableError
 
@@ -33,10 +33,6 @@ DEFAULT_OUT = Path("out")
 DEMO_WATERMARK = '{"text": "image-pipeline demo", "position": "bottom-right", "opacity": 0.6}'
 ORIGINALS = "originals"
 PROCESSED = "processed"
-
-
-class UsageError(Exception):
-    """A problem with the command line the user can fix (bad path, no images)."""
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -49,13 +45,24 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
             "real S3 ObjectCreated events. Writes every variant and an HTML page to the output "
             "folder."
         ),
-        epilog="Example: make demo IMAGES='~/Pictures/cat.jpg ~/Pictures/holiday'",
+        epilog=(
+            "Example: make demo IMAGES=\"~/Pictures/cat.jpg '~/Pictures/my holiday'\" "
+            "(IMAGES is split like a shell command line)"
+        ),
     )
     parser.add_argument(
         "images",
         nargs="*",
         metavar="IMAGES",
-        help="image files or folders (each folder's files) to upload after the samples",
+        help="image files or folders (each folder's images, at any depth) to upload after the "
+        "samples",
+    )
+    parser.add_argument(
+        "--images",
+        dest="images_text",
+        default="",
+        metavar="TEXT",
+        help="more IMAGES as one text split like a shell command line (how make passes IMAGES)",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (out)")
     parser.add_argument(
@@ -79,30 +86,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--verbose", "-v", action="store_true", help="show the handler's logs")
     return parser.parse_args(argv)
-
-
-def collect_images(paths: Sequence[str], include_samples: bool) -> list[Path]:
-    """The files to upload: samples first, then each path (a folder gives its visible files).
-
-    Raises :class:`UsageError` for a path that does not exist or when nothing is left to upload.
-    """
-    images: list[Path] = sample_paths() if include_samples else []
-    for raw in paths:
-        path = Path(raw).expanduser()
-        if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
-            if not files:
-                raise UsageError(f"folder {raw!r} has no files to upload")
-            images.extend(files)
-        elif path.is_file():
-            images.append(path)
-        elif path.exists():
-            raise UsageError(f"{raw!r} is neither a file nor a folder")
-        else:
-            raise UsageError(f"no such file or folder: {raw!r}")
-    if not images:
-        raise UsageError("nothing to upload: give IMAGES or leave out --no-samples")
-    return images
 
 
 def upload_keys(images: Sequence[Path]) -> list[str]:
@@ -205,7 +188,8 @@ def describe_variants(variants_json: str | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo; returns the exit code (1 if any event failed after its retries)."""
-    images = collect_images(args.images, include_samples=not args.no_samples)
+    paths = [*args.images, *split_images(args.images_text)]
+    images, scans = collect_images(paths, include_samples=not args.no_samples)
     keys = upload_keys(images)
     try:
         variants_text = describe_variants(args.variants)
@@ -220,6 +204,8 @@ def run(args: argparse.Namespace) -> int:
     config = FunctionConfig(
         variants_json=args.variants, keep_exif=args.keep_exif, watermark_json=args.watermark
     )
+    for scan in scans:
+        print(scan.summary())
     print("Starting the embedded S3 endpoint (moto) on 127.0.0.1 ...")
     with LocalS3(port=args.port) as s3:
         print(f"  listening on {s3.endpoint_url}")

@@ -59,7 +59,10 @@ def harbour_photo() -> Image.Image:
         shade = rng.randint(60, 200)
         draw.line((x, y, x + length, y), fill=(shade, shade // 2 + 40, 90), width=1)
     image = image.filter(ImageFilter.GaussianBlur(1.2))
-    grain = Image.effect_noise((width, height), 18).convert("RGB")
+    # Seeded grain (Image.effect_noise is not), so every clone draws the same bytes: uniform
+    # noise around 128 with a standard deviation of about 18.
+    noise = Image.frombytes("L", (width, height), rng.randbytes(width * height))
+    grain = noise.point(lambda v: 128 + (v - 128) // 4).convert("RGB")
     return Image.blend(image, grain, 0.08)
 
 

@@ -2,8 +2,9 @@
 
 Starts the embedded S3 endpoint, the stack's buckets and the real handler in watch mode (every
 new upload gets its S3 event), writes the stack outputs as JSON (like
-``pulumi stack output --json``) and waits until interrupted. Another terminal can then run, say,
-the smoke test against it::
+``pulumi stack output --json``, plus ``variants``: the function's ``VARIANTS``, so the operations
+tools need no Lambda API to know what to expect) and waits until interrupted. Another terminal
+can then run, say, the smoke test against it::
 
     python -m local.local_stack --outputs out/local-stack.json
     AWS_ENDPOINT_URL=http://127.0.0.1:PORT AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\
@@ -21,8 +22,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from function.variant_spec import parse_variants, variants_to_json
 from local.local_pipeline import FunctionConfig, FunctionLoadError, LocalPipeline
 from local.local_s3 import DUMMY_CREDENTIALS, LocalS3, PortUnavailableError
+from ops.outputs_source import VARIANTS_OUTPUT
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -49,7 +52,8 @@ def serve(args: argparse.Namespace, stop: threading.Event) -> None:
         LocalPipeline(s3, config=config) as pipeline,
         pipeline.watch(args.interval),
     ):
-        outputs = json.dumps(pipeline.stack_outputs(), indent=2)
+        variants = variants_to_json(parse_variants(args.variants))
+        outputs = json.dumps({**pipeline.stack_outputs(), VARIANTS_OUTPUT: variants}, indent=2)
         if args.outputs:
             args.outputs.parent.mkdir(parents=True, exist_ok=True)
             args.outputs.write_text(outputs + "\n")

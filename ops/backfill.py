@@ -38,7 +38,13 @@ from ops.backfill_plan import (
     manifest_covers,
 )
 from ops.deployed_function import deployed_variants
-from ops.outputs_source import StackOutputsError, load_outputs, region_from_arn
+from ops.outputs_source import (
+    VARIANTS_OUTPUT,
+    StackOutputsError,
+    cannot_run_message,
+    load_outputs,
+    region_from_arn,
+)
 from ops.progress import ProgressBar
 
 log = logging.getLogger("backfill")
@@ -266,7 +272,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--fresh", action="store_true", help="ignore the existing state file")
     parser.add_argument(
         "--variants",
-        help="variants JSON (default: the deployed function's VARIANTS environment variable)",
+        help="variants JSON (default: the outputs file's variants, else the deployed function's "
+        "VARIANTS environment variable)",
     )
     args = parser.parse_args(argv)
     if args.concurrency < 1 or args.rate <= 0:
@@ -283,9 +290,10 @@ def main(argv: list[str] | None = None) -> int:
         region = region_from_arn(outputs["function_arn"])
         s3 = boto3.client("s3", region_name=region, config=CLIENT_CONFIG)
         lambda_client = boto3.client("lambda", region_name=region, config=CLIENT_CONFIG)
+        override = args.variants or outputs.get(VARIANTS_OUTPUT)
         variants = (
-            parse_variants(args.variants)
-            if args.variants
+            parse_variants(override)
+            if override
             else deployed_variants(lambda_client, outputs["function_name"])
         )
         options = BackfillOptions(
@@ -307,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         print("backfill interrupted: the state file is saved, run again to resume", file=sys.stderr)
         return 130
     except (StackOutputsError, ValueError, ClientError, BotoCoreError) as exc:
-        print(f"backfill failed: {exc}", file=sys.stderr)
+        print(cannot_run_message("backfill", exc), file=sys.stderr)
         return 2
     print(json.dumps(asdict(summary), indent=2))
     return 1 if summary.failed else 0

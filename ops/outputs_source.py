@@ -1,7 +1,9 @@
 """Read and validate a stack's outputs: from the Pulumi CLI, a JSON file, or stdin.
 
 CI passes the outputs of ``pulumi up`` as a file; an operator at a terminal names the stack and the
-Pulumi CLI is asked (``pulumi stack output --json --stack NAME``).
+Pulumi CLI is asked (``pulumi stack output --json --stack NAME``). Besides the stack's outputs, a
+file may hold ``variants`` (the function's ``VARIANTS`` JSON): the local stack writes it, so the
+tools need no Lambda API to learn what the function writes.
 """
 
 from __future__ import annotations
@@ -15,9 +17,20 @@ from typing import Any, TextIO
 
 from infra.stack_outputs import REQUIRED_OUTPUT_NAMES
 
+# An optional entry: the variants JSON the function is configured with.
+VARIANTS_OUTPUT = "variants"
+# How to pass an outputs file, from the command line and through make.
+OUTPUTS_FILE_HINT = "pass an outputs file: --outputs FILE (make: OUTPUTS=FILE)"
+
 
 class StackOutputsError(Exception):
     """The stack outputs could not be read or lack an expected key."""
+
+
+def cannot_run_message(tool: str, reason: BaseException | str) -> str:
+    """The one wording of "this tool could not start or finish its work": ``TOOL cannot run:
+    REASON`` (the smoke test and the backfill exit 2 with it)."""
+    return f"{tool} cannot run: {reason}"
 
 
 def validate_outputs(
@@ -35,7 +48,10 @@ def validate_outputs(
     bad = [key for key in required if not isinstance(outputs[key], str) or not outputs[key]]
     if bad:
         raise StackOutputsError(f"stack outputs {', '.join(bad)} must be non-empty strings")
-    return {key: outputs[key] for key in required}
+    optional = {VARIANTS_OUTPUT: outputs[VARIANTS_OUTPUT]} if VARIANTS_OUTPUT in outputs else {}
+    if not all(isinstance(value, str) for value in optional.values()):
+        raise StackOutputsError(f"stack output {VARIANTS_OUTPUT} must be a string of JSON")
+    return {**{key: outputs[key] for key in required}, **optional}
 
 
 def parse_outputs(text: str, source: str) -> dict[str, str]:
@@ -54,11 +70,12 @@ def outputs_from_stack(stack: str, cwd: Path | None = None) -> dict[str, str]:
         result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
     except FileNotFoundError as exc:
         raise StackOutputsError(
-            "the pulumi CLI is not installed: install it, or pass the outputs with --outputs FILE"
+            f"the pulumi CLI is not installed: install it, or {OUTPUTS_FILE_HINT}"
         ) from exc
     if result.returncode != 0:
         raise StackOutputsError(
-            f"`{' '.join(command)}` failed ({result.returncode}): {result.stderr.strip()}"
+            f"`{' '.join(command)}` failed ({result.returncode}): {result.stderr.strip()}; "
+            f"or {OUTPUTS_FILE_HINT}"
         )
     return parse_outputs(result.stdout, f"outputs of stack {stack}")
 
@@ -80,7 +97,7 @@ def load_outputs(stack: str | None, outputs_path: str | None) -> dict[str, str]:
         return outputs_from_file(outputs_path)
     if stack:
         return outputs_from_stack(stack)
-    raise StackOutputsError("name a stack (--stack dev) or an outputs file (--outputs FILE|-)")
+    raise StackOutputsError(f"name a stack (--stack dev, make: STACK=dev) or {OUTPUTS_FILE_HINT}")
 
 
 def region_from_arn(arn: str) -> str:

@@ -7,8 +7,11 @@ Uploads a small generated JPEG under a unique ``smoke/`` key, waits (bounded, wi
 every expected variant in the processed bucket, checks that each decodes with the right format
 and size, waits for the manifest and checks every ``sha256`` it lists against the stored bytes,
 deletes the probe and waits for its outputs to be removed (unless ``--skip-delete-check``),
-prints the timings, deletes every object version it caused and exits non-zero on any failure.
-boto3 honours ``AWS_ENDPOINT_URL``, so the same command runs against a local endpoint.
+deletes every object version it caused and exits non-zero on any failure. On success it prints
+one line (``--verbose``: each variant's timing and its progress on stderr). The expected variants
+come from ``--variants``, else the outputs file's ``variants``, else the deployed function's
+configuration. boto3 honours ``AWS_ENDPOINT_URL``, so the same command runs against a local
+endpoint.
 """
 
 from __future__ import annotations
@@ -29,7 +32,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from function.manifest import manifest_key
 from function.variant_spec import DEFAULT_VARIANTS, VariantSpec, parse_variants
 from ops.deployed_function import deployed_variants
-from ops.outputs_source import StackOutputsError, load_outputs, region_from_arn
+from ops.outputs_source import (
+    VARIANTS_OUTPUT,
+    StackOutputsError,
+    cannot_run_message,
+    load_outputs,
+    region_from_arn,
+)
 from ops.smoke_check import (
     PROBE_SIZE,
     VariantResult,
@@ -279,7 +288,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--variants",
-        help="variants JSON (default: the deployed function's VARIANTS environment variable)",
+        help="variants JSON (default: the outputs file's variants, else the deployed function's "
+        "VARIANTS environment variable)",
     )
     parser.add_argument("--keep", action="store_true", help="leave the smoke objects in place")
     parser.add_argument(
@@ -287,20 +297,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="do not check that deleting the probe removes its outputs (deleteOutputs off)",
     )
+    parser.add_argument(
+        "--verbose", "-v", action="store_true", help="show each variant and the progress"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: 0 when every variant is right, 1 when the pipeline failed, 2 when the test
     could not run (outputs, credentials, buckets)."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         outputs = load_outputs(args.stack, args.outputs)
         region = region_from_arn(outputs["function_arn"])
         s3 = boto3.client("s3", region_name=region, config=CLIENT_CONFIG)
         lambda_client = boto3.client("lambda", region_name=region, config=CLIENT_CONFIG)
-        variants = variants_for(lambda_client, outputs["function_name"], args.variants)
+        override = args.variants or outputs.get(VARIANTS_OUTPUT)
+        variants = variants_for(lambda_client, outputs["function_name"], override)
         run = run_smoke_test(
             outputs,
             s3,
@@ -313,18 +330,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"SMOKE TEST FAILED\n{exc}", file=sys.stderr)
         return 1
     except (StackOutputsError, ValueError, ClientError, BotoCoreError) as exc:
-        print(f"SMOKE TEST COULD NOT RUN: {exc}", file=sys.stderr)
+        print(cannot_run_message("smoke test", exc), file=sys.stderr)
         return 2
-    print(
-        format_report(
-            f"s3://{outputs['upload_bucket_name']}/{run.upload_key}",
-            run.upload_seconds,
-            run.results,
+    if args.verbose:
+        print(
+            format_report(
+                f"s3://{outputs['upload_bucket_name']}/{run.upload_key}",
+                run.upload_seconds,
+                run.results,
+            )
         )
-    )
     slowest = max(result.seconds or 0.0 for result in run.results)
-    print(f"smoke test passed: {len(run.results)} variant(s), all within {slowest:.2f}s")
-    print("manifest complete, every sha256 matches the stored bytes")
+    print(
+        f"smoke test passed: {len(run.results)} variant(s), all within {slowest:.2f}s; "
+        "manifest complete, every sha256 matches the stored bytes"
+    )
     return 0
 
 

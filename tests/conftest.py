@@ -14,6 +14,9 @@ import pytest
 from moto import mock_aws
 
 from tests.function.function_helpers import PROCESSED, UPLOADS
+from tests.network_gate import pytest_collection_modifyitems, pytest_terminal_summary
+
+__all__ = ["pytest_collection_modifyitems", "pytest_terminal_summary"]  # hooks, used by pytest
 
 FUNCTION_ENV = (
     "PROCESSED_BUCKET",

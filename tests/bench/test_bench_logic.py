@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from bench.__main__ import ratio_rows, target_lines, variant_labels
+from bench.__main__ import parse_args, ratio_rows, target_lines, variant_labels
 from bench.corpus import Photo, scan_jpegs, select_photos
 from bench.encoder_study import (
     WRITER,
@@ -292,3 +292,11 @@ def test_deflate_study_libraries_write_standard_zlib_streams():
     assert set(results) == set(made)
     assert results["zlib 1 Z_RLE"].typical == 1.0
     assert all(r.size > 0 and r.ms >= 0 for r in results.values())
+
+
+def test_quick_mode_is_a_small_preset_of_the_full_run():
+    full = parse_args([])
+    assert (full.photos, full.repeats, full.quick) == (8, 3, False)
+    quick = parse_args(["--quick"])
+    assert (quick.photos, quick.repeats, quick.quick) == (3, 1, True)
+    assert quick.impls == full.impls  # every contender, fewer photos and runs

@@ -1,8 +1,10 @@
 """`PillowLayer` under Pulumi mocks: it publishes the built layer for the stack's architecture."""
 
+import asyncio
 import functools
 import os
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,17 @@ class LayerMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list]:
         raise NotImplementedError(args.token)
+
+
+@pytest.fixture(autouse=True)
+def event_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """A loop of its own for each test: Pulumi creates futures on the thread's current loop,
+    and Python 3.12 deprecates creating one implicitly."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield loop
+    asyncio.set_event_loop(None)
+    loop.close()
 
 
 def publish(architecture: str) -> tuple[LayerMocks, dict[str, Any]]:

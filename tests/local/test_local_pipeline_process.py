@@ -17,6 +17,7 @@ import boto3
 from botocore.exceptions import ClientError
 from PIL import Image
 
+from function.variant_spec import DEFAULT_VARIANTS, parse_variants
 from tests.repo import REPO_ROOT
 
 
@@ -46,6 +47,7 @@ def test_local_stack_serves_uploads_from_other_processes(tmp_path: Path) -> None
         lines = read_until(server, "Watching the upload bucket")
         env = dict(line.split("=", 1) for line in lines if line.startswith("AWS_"))
         outputs = json.loads(outputs_file.read_text())
+        assert parse_variants(outputs["variants"]) == DEFAULT_VARIANTS
         client = boto3.session.Session().client(
             "s3",
             endpoint_url=env["AWS_ENDPOINT_URL"],
@@ -81,6 +83,10 @@ def test_local_stack_serves_uploads_from_other_processes(tmp_path: Path) -> None
             check=False,
         )
         assert smoke.returncode == 0, smoke.stdout + smoke.stderr
+        # Quiet on success: one line, and the variants from the outputs file (no Lambda API).
+        assert smoke.stdout.startswith("smoke test passed: 5 variant(s)")
+        assert len(smoke.stdout.splitlines()) == 1
+        assert smoke.stderr == ""
     finally:
         server.send_signal(signal.SIGINT)
         stdout, stderr = server.communicate(timeout=60)

@@ -75,8 +75,9 @@ def test_plain_boto3_upload_gets_its_variants(watched) -> None:
     assert head["ContentType"] == "image/webp"
     manifest = json.loads(wait_for(client, processed, "smoke/probe 1_manifest.json"))
     assert manifest["source"]["key"] == "smoke/probe 1.png"
+    # The handler's last put lands before the dispatcher records the delivery: wait for it.
     deadline = time.monotonic() + 20
-    while not pipeline.deliveries and time.monotonic() < deadline:  # the handler is returning
+    while not pipeline.deliveries and time.monotonic() < deadline:
         time.sleep(0.05)
     (delivery,) = pipeline.deliveries
     assert delivery.key == "smoke/probe 1.png"

@@ -12,6 +12,7 @@ from infra.stack_outputs import (
     REQUIRED_OUTPUT_NAMES,
     STACK_OUTPUT_NAMES,
 )
+from ops import backfill, smoke_test
 from ops import outputs_source as stack_outputs
 from ops.outputs_source import (
     StackOutputsError,
@@ -42,6 +43,9 @@ def test_validate_outputs_keeps_the_expected_keys():
         )
     with pytest.raises(StackOutputsError, match="non-empty strings"):
         validate_outputs({**OUTPUTS, "function_name": ""})
+    assert validate_outputs({**OUTPUTS, "variants": "[]"}) == {**OUTPUTS, "variants": "[]"}
+    with pytest.raises(StackOutputsError, match="variants must be a string of JSON"):
+        validate_outputs({**OUTPUTS, "variants": [{"suffix": "x"}]})
     with pytest.raises(StackOutputsError, match="JSON object"):
         validate_outputs([1, 2])
 
@@ -76,8 +80,31 @@ def test_outputs_from_the_pulumi_cli(tmp_path, monkeypatch):
 
 def test_missing_pulumi_cli_is_explained(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(StackOutputsError, match="pulumi CLI is not installed"):
+    with pytest.raises(StackOutputsError, match=r"not installed: .*\(make: OUTPUTS=FILE\)"):
         stack_outputs.outputs_from_stack("dev")
+
+
+def test_a_failing_cli_suggests_an_outputs_file(tmp_path, monkeypatch):
+    script = "import sys\nsys.exit('error: no stack named dev found')\n"
+    monkeypatch.setenv("PATH", str(fake_pulumi(tmp_path, script)))
+    with pytest.raises(StackOutputsError, match=r"no stack named dev found; or pass an outputs"):
+        stack_outputs.outputs_from_stack("dev")
+
+
+@pytest.mark.parametrize(
+    ("tool", "main"), [("smoke test", smoke_test.main), ("backfill", backfill.main)]
+)
+def test_smoke_test_and_backfill_word_a_failure_to_start_alike(
+    tool, main, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pulumi CLI
+    assert main(["--stack", "dev"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        f"{tool} cannot run: the pulumi CLI is not installed: install it, "
+        "or pass an outputs file: --outputs FILE (make: OUTPUTS=FILE)\n"
+    )
 
 
 def test_region_from_arn():

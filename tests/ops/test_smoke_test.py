@@ -5,6 +5,8 @@ real handler."""
 from __future__ import annotations
 
 import json
+import logging
+import re
 import time
 from collections.abc import Iterator
 
@@ -45,9 +47,9 @@ def endpoint(monkeypatch) -> Iterator[LocalS3]:
         yield server
 
 
-def write_outputs(tmp_path, pipeline: LocalPipeline):
+def write_outputs(tmp_path, pipeline: LocalPipeline, **extra: str):
     path = tmp_path / "stack-outputs.json"
-    path.write_text(json.dumps(pipeline.stack_outputs()))
+    path.write_text(json.dumps({**pipeline.stack_outputs(), **extra}))
     return path
 
 
@@ -56,9 +58,10 @@ def all_versions(pipeline: LocalPipeline, bucket: str) -> list[str]:
     return [v["Key"] for v in response.get("Versions", []) + response.get("DeleteMarkers", [])]
 
 
-def test_passes_on_a_working_pipeline_and_cleans_up(endpoint, tmp_path, capsys, caplog):
-    with LocalPipeline(endpoint) as pipeline, pipeline.watch(interval_s=0.1):
-        outputs = write_outputs(tmp_path, pipeline)
+def test_passes_quietly_with_the_variants_from_the_outputs_file(endpoint, tmp_path, capsys, caplog):
+    config = FunctionConfig(variants_json=CUSTOM_VARIANTS)
+    with LocalPipeline(endpoint, config=config) as pipeline, pipeline.watch(interval_s=0.1):
+        outputs = write_outputs(tmp_path, pipeline, variants=CUSTOM_VARIANTS)
         code = smoke_test.main(["--outputs", str(outputs), "--timeout", "60"])
         out, err = capsys.readouterr()
         assert code == 0, err
@@ -66,8 +69,26 @@ def test_passes_on_a_working_pipeline_and_cleans_up(endpoint, tmp_path, capsys, 
         assert all_versions(pipeline, pipeline.processed_bucket) == []
         created, removed = pipeline.deliveries[:2]
     assert created.key.startswith("smoke/")
-    assert len(created.result.processed[0].outputs) == 5
+    assert len(created.result.processed[0].outputs) == 3
     assert removed.result.deleted[0].key == created.key  # the delete check's removal event
+    assert re.fullmatch(
+        r"smoke test passed: 3 variant\(s\), all within \d+\.\d\ds; "
+        r"manifest complete, every sha256 matches the stored bytes\n",
+        out,
+    )
+    assert err == ""
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_verbose_shows_each_variant_and_warns_without_known_variants(
+    endpoint, tmp_path, capsys, caplog
+):
+    with LocalPipeline(endpoint) as pipeline, pipeline.watch(interval_s=0.1):
+        outputs = write_outputs(tmp_path, pipeline)  # no variants: the Lambda API is asked
+        code = smoke_test.main(["--outputs", str(outputs), "--timeout", "60", "--verbose"])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        assert all_versions(pipeline, pipeline.upload_bucket) == []
     assert "smoke test passed: 5 variant(s)" in out
     assert "manifest complete, every sha256 matches the stored bytes" in out
     assert out.count("  ok   smoke/") == 5
@@ -81,7 +102,7 @@ def test_checks_the_configured_variants(endpoint, tmp_path, capsys):
     with LocalPipeline(endpoint, config=config) as pipeline, pipeline.watch(interval_s=0.1):
         outputs = write_outputs(tmp_path, pipeline)
         code = smoke_test.main(
-            ["--outputs", str(outputs), "--timeout", "60", "--variants", CUSTOM_VARIANTS]
+            ["--outputs", str(outputs), "--timeout", "60", "--variants", CUSTOM_VARIANTS, "-v"]
         )
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -140,7 +161,7 @@ def test_cannot_run_without_complete_outputs(tmp_path, capsys):
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps({"upload_bucket_name": "b"}))
     assert smoke_test.main(["--outputs", str(path)]) == 2
-    assert "lack upload_bucket_arn" in capsys.readouterr().err
+    assert capsys.readouterr().err.startswith("smoke test cannot run: stack outputs lack")
 
 
 def test_custom_variants_parse():
