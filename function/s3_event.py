@@ -122,14 +122,7 @@ def object_created_event(
     without its quotes; ``versionId`` is present only for versioned objects, as in S3.
     ``principal_id`` and ``configuration_id`` say who sent it (the local demo, a backfill).
     """
-    s3_object: dict[str, Any] = {
-        "key": quote_plus(key, safe="/"),
-        "size": size,
-        "eTag": etag.strip('"'),
-    }
-    if version_id is not None and version_id != "null":
-        s3_object["versionId"] = version_id
-    s3_object["sequencer"] = sequencer
+    s3_object = _s3_object(key, version_id, sequencer, size=size, eTag=etag.strip('"'))
     return _event(
         bucket,
         s3_object,
@@ -158,10 +151,7 @@ def object_removed_event(
     """One ``ObjectRemoved`` notification with a single record, as S3 delivers it: no size or
     ETag; ``versionId`` is the delete marker's (``DeleteMarkerCreated``) or the deleted
     version's (``Delete`` of a version), present only for versioned objects."""
-    s3_object: dict[str, Any] = {"key": quote_plus(key, safe="/")}
-    if version_id is not None and version_id != "null":
-        s3_object["versionId"] = version_id
-    s3_object["sequencer"] = sequencer
+    s3_object = _s3_object(key, version_id, sequencer)
     return _event(
         bucket,
         s3_object,
@@ -172,6 +162,16 @@ def object_removed_event(
         principal_id=principal_id,
         configuration_id=configuration_id,
     )
+
+
+def _s3_object(key: str, version_id: str | None, sequencer: str, **fields: Any) -> dict[str, Any]:
+    """A record's ``s3.object``: the key URL-encoded as S3 encodes it (``+`` for a space),
+    ``fields`` (size, ETag), ``versionId`` only for a versioned object, then the sequencer."""
+    s3_object: dict[str, Any] = {"key": quote_plus(key, safe="/"), **fields}
+    if version_id is not None and version_id != "null":
+        s3_object["versionId"] = version_id
+    s3_object["sequencer"] = sequencer
+    return s3_object
 
 
 def _event(

@@ -283,10 +283,9 @@ def _check_combinations(reader: _Reader, settings: StackSettings) -> None:
         )
 
 
-def function_settings_for(settings: StackSettings) -> FunctionSettings:
-    """The settings the deployed function will load at cold start from this stack's
-    configuration; raises the function's own ``ConfigError`` where it would refuse them."""
-    environ = configured_environment(
+def function_environment(settings: StackSettings) -> dict[str, str]:
+    """The function's environment variables that come from configuration alone."""
+    return configured_environment(
         variants=settings.variants,
         keep_exif=settings.keep_exif,
         max_input_bytes=settings.max_input_bytes,
@@ -297,6 +296,12 @@ def function_settings_for(settings: StackSettings) -> FunctionSettings:
         name_collision=settings.name_collision,
         delete_outputs=settings.delete_outputs,
     )
+
+
+def function_settings_for(settings: StackSettings) -> FunctionSettings:
+    """The settings the deployed function will load at cold start from this stack's
+    configuration; raises the function's own ``ConfigError`` where it would refuse them."""
+    environ = function_environment(settings)
     environ["PROCESSED_BUCKET"] = "processed-bucket-at-preview"
     environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(settings.memory_size)
     return load_function_settings(environ)

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from function.settings import configured_environment
 from infra.bucket import HardenedBucket
-from infra.config import StackSettings
+from infra.config import StackSettings, function_environment
 from infra.iam_documents import lambda_assume_role_policy, processor_policy
 from infra.ingest import IngestQueue
 from infra.layer import PillowLayer
@@ -39,21 +38,6 @@ class ProcessorArgs:
     # Queue ingest: S3 notifies this component's queue instead of the function.
     ingest: IngestQueue | None = None
     notification_topic_arn: pulumi.Input[str] | None = None
-
-
-def function_environment(settings: StackSettings) -> dict[str, str]:
-    """The function's environment variables that come from configuration alone."""
-    return configured_environment(
-        variants=settings.variants,
-        keep_exif=settings.keep_exif,
-        max_input_bytes=settings.max_input_bytes,
-        max_pixels=settings.max_pixels,
-        watermark=settings.watermark,
-        cache_control=settings.cache_control,
-        timeout_s=settings.timeout,
-        name_collision=settings.name_collision,
-        delete_outputs=settings.delete_outputs,
-    )
 
 
 def trigger_events(settings: StackSettings) -> list[str]:

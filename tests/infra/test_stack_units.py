@@ -4,10 +4,10 @@ import pulumi
 import pytest
 
 from function.variant_spec import DEFAULT_VARIANTS, VariantSpec, variants_to_json
-from infra.config import StackSettings
+from infra.config import StackSettings, function_environment
 from infra.naming import physical_name, standard_tags
 from infra.packaging import FUNCTION_DIR, function_archive, function_sources
-from infra.processor import function_environment, notification_filters
+from infra.processor import notification_filters
 
 
 def write(path, text="x = 1\n"):
