@@ -35,6 +35,7 @@ class CurrentObject:
     version_id: str | None
     etag: str | None
     last_modified: datetime | None = None
+    size: int | None = None
 
 
 @dataclass(frozen=True)

@@ -170,12 +170,15 @@ def render_upload(
     """Read, decode and render the version ``upload`` names entirely in memory (PNGs on
     ``executor`` when given), with the facts the manifest reports.
 
-    Raises :class:`PermanentError` when the upload cannot be turned into all of its outputs; S3
-    and network errors propagate.
+    ``upload.size``, when known from the HEAD that found this version current, spares a second
+    HEAD. Raises :class:`PermanentError` when the upload cannot be turned into all of its
+    outputs; S3 and network errors propagate.
     """
     variants = settings.variants
     limit = settings.max_input_bytes
-    size = storage.object_size(upload.bucket, upload.key, upload.version_id)
+    size = upload.size
+    if size is None:
+        size = storage.object_size(upload.bucket, upload.key, upload.version_id)
     if size > limit:
         raise PermanentError(f"object too large: {size} bytes exceeds MAX_INPUT_BYTES={limit}")
     data = storage.download(upload.bucket, upload.key, upload.version_id, limit)

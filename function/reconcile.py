@@ -227,7 +227,7 @@ def _write(
     if collision is not None:
         return collision
     try:
-        rendered = render(Upload(bucket, key, version, None))
+        rendered = render(Upload(bucket, key, version, current.size))
     except PermanentError as exc:
         # The current version is bad: the outputs of an earlier version must not stay behind.
         remove_outputs(contract, bucket, key)

@@ -135,7 +135,12 @@ class Storage:
             if _code(exc) in ABSENT_CODES:
                 return None
             raise
-        return CurrentObject(head.get("VersionId"), head.get("ETag"), head.get("LastModified"))
+        return CurrentObject(
+            head.get("VersionId"),
+            head.get("ETag"),
+            head.get("LastModified"),
+            head.get("ContentLength"),
+        )
 
     def output_metadata(self, bucket: str, key: str) -> dict[str, str] | None:
         """The user metadata of an output (HEAD), or ``None`` when there is no such object."""

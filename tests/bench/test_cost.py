@@ -26,9 +26,9 @@ def test_direct_cost_per_million_by_hand():
     # 1 GB x 0.173 s x $0.0000166667 per GB-s x 1e6 images
     assert cost.compute == pytest.approx(0.173 * 0.0000166667 * 1e6)
     assert cost.requests == pytest.approx(0.20)
-    assert cost.s3 == pytest.approx(6 * 5.0 + 12 * 0.4)  # PUTs $5 and GET/HEAD $0.40 a million
+    assert cost.s3 == pytest.approx(6 * 5.0 + 11 * 0.4)  # PUTs $5 and GET/HEAD $0.40 a million
     assert cost.sqs == 0
-    assert cost.total == pytest.approx(cost.compute + 0.20 + 34.8)
+    assert cost.total == pytest.approx(cost.compute + 0.20 + 34.4)
 
 
 def test_arm64_compute_is_a_fifth_cheaper_and_the_rest_equal():

@@ -395,3 +395,25 @@ def test_missing_destination_bucket_raises(s3, load_handler):
         handler.lambda_handler(event("d.jpg"), None)
 
     assert raised.value.response["Error"]["Code"] == "NoSuchBucket"
+
+
+def test_one_head_of_the_upload_comes_before_its_one_get(s3, load_handler):
+    # The HEAD that finds the version current also gives its size: no second HEAD before the
+    # GET (the HEADs after it are the re-checks around the manifest write).
+    calls: list[tuple[str, str | None]] = []
+    boto3.setup_default_session()
+    for operation in ("HeadObject", "GetObject"):
+        boto3.DEFAULT_SESSION.events.register(
+            f"before-parameter-build.s3.{operation}",
+            lambda params, model, **_: calls.append((model.name, params.get("VersionId")))
+            if params["Bucket"] == UPLOADS
+            else None,
+        )
+    handler = load_handler()
+    version = upload(s3, "one.jpg", encode(photo((120, 80)), "JPEG"))
+
+    [entry] = handler.lambda_handler(event("one.jpg"), None)["processed"]
+
+    assert entry["key"] == "one.jpg"
+    assert [name for name, _ in calls].count("GetObject") == 1
+    assert calls[:2] == [("HeadObject", None), ("GetObject", version)]
