@@ -405,9 +405,11 @@ def test_one_head_of_the_upload_comes_before_its_one_get(s3, load_handler):
     for operation in ("HeadObject", "GetObject"):
         boto3.DEFAULT_SESSION.events.register(
             f"before-parameter-build.s3.{operation}",
-            lambda params, model, **_: calls.append((model.name, params.get("VersionId")))
-            if params["Bucket"] == UPLOADS
-            else None,
+            lambda params, model, **_: (
+                calls.append((model.name, params.get("VersionId")))
+                if params["Bucket"] == UPLOADS
+                else None
+            ),
         )
     handler = load_handler()
     version = upload(s3, "one.jpg", encode(photo((120, 80)), "JPEG"))
